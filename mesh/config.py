@@ -1,0 +1,178 @@
+"""Settings for every chatmesh process, read from ``CHATMESH_*`` env vars and ``.env``.
+
+One ``Settings`` class serves the whole mesh so that the launcher, the services
+and the gateway agree on addresses without passing them around by hand.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES: tuple[str, ...] = (
+    "identity",
+    "conversation",
+    "knowledge",
+    "orchestrator",
+    "model_router",
+    "analytics",
+    "notification",
+)
+
+Port = int
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHATMESH_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = Field("127.0.0.1", description="Address every service and the gateway bind to")
+    advertise_host: str | None = Field(
+        None, description="Address other instances use to reach this one (defaults to host)"
+    )
+    data_dir: Path = Field(Path(".data"), description="Embedded Postgres/Redis data and admin credentials")
+
+    # gRPC ports of the services; metrics ports sit 1000 above them.
+    identity_port: Port = 50051
+    conversation_port: Port = 50052
+    knowledge_port: Port = 50053
+    orchestrator_port: Port = 50054
+    model_router_port: Port = 50055
+    analytics_port: Port = 50056
+    notification_port: Port = 50057
+    metrics_port_offset: int = 1000
+    gateway_port: Port = 8080
+
+    # Storage. Unset means "start the embedded server" (mesh.infra).
+    database_url: str | None = None
+    redis_url: str | None = None
+    embedded_postgres_port: Port = 55432
+    embedded_redis_port: Port = 56379
+    db_pool_size: int = Field(10, ge=1, le=200)
+
+    # Discovery.
+    discovery: Literal["static", "consul"] = "static"
+    static_addresses: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-service "host:port" overrides for static discovery, e.g. {"identity": "10.0.0.5:50051"}',
+    )
+    consul_url: str = "http://127.0.0.1:8500"
+    consul_token: str | None = None
+    consul_check_interval_seconds: float = Field(5.0, gt=0)
+    consul_deregister_after_seconds: float = Field(60.0, gt=0)
+
+    # gRPC runtime.
+    grpc_max_message_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    grpc_default_deadline_seconds: float = Field(10.0, gt=0)
+    grpc_keepalive_seconds: float = Field(30.0, gt=0)
+    shutdown_grace_seconds: float = Field(15.0, ge=0)
+
+    # Telemetry.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str = "http://127.0.0.1:4317"
+
+    # First-start seeding.
+    admin_email: str = "admin@chatmesh.local"
+    admin_password: str | None = None
+    seed_channel_type: str = "openai"
+    seed_channel_base_url: str | None = None
+    seed_channel_api_key: str | None = None
+    seed_channel_models: list[str] = Field(default_factory=lambda: ["gpt-4o-mini"])
+
+    @field_validator(
+        "identity_port",
+        "conversation_port",
+        "knowledge_port",
+        "orchestrator_port",
+        "model_router_port",
+        "analytics_port",
+        "notification_port",
+        "gateway_port",
+        "embedded_postgres_port",
+        "embedded_redis_port",
+    )
+    @classmethod
+    def _port_in_range(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError(f"port must be between 1 and 65535, got {value}")
+        return value
+
+    @field_validator("static_addresses")
+    @classmethod
+    def _known_services(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(SERVICES))
+        if unknown:
+            raise ValueError(f"unknown service(s) {unknown}; known: {list(SERVICES)}")
+        for name, addr in value.items():
+            host, _, port = addr.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f'{name}: expected "host:port", got {addr!r}')
+        return value
+
+    def grpc_port(self, service: str) -> int:
+        _check_service(service)
+        return int(getattr(self, f"{service}_port"))
+
+    def metrics_port(self, service: str) -> int:
+        if service == "gateway":
+            return self.gateway_port
+        return self.grpc_port(service) + self.metrics_port_offset
+
+    def bind_address(self, service: str) -> str:
+        return f"{self.host}:{self.grpc_port(service)}"
+
+    def static_address(self, service: str) -> str:
+        """Where static discovery sends calls for ``service``."""
+        _check_service(service)
+        return self.static_addresses.get(
+            service, f"{self.advertise_host or self.host}:{self.grpc_port(service)}"
+        )
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.gateway_port}"
+
+
+def _check_service(service: str) -> None:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; known: {list(SERVICES)}")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation error into a message a person can act on."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = ["chatmesh: invalid configuration:"]
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "(settings)"
+            env = f"CHATMESH_{field.upper()}" if err["loc"] else ""
+            lines.append(f"  - {field} ({env}): {err['msg']} (got {err.get('input')!r})")
+        raise SystemExit("\n".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def exit_on_bad_settings() -> Settings:
+    """Entry-point helper: print the problem to stderr and exit 2 instead of a traceback."""
+    try:
+        return load_settings()
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
