@@ -63,5 +63,5 @@ bench: setup ## run every benchmark under bench/ and print its table (results al
 	$(PY) -m bench
 
 clean: ## remove caches (keeps .venv and .data)
-	rm -rf .pytest_cache .mypy_cache .ruff_cache .build
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .build proto/.build
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
