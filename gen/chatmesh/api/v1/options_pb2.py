@@ -25,12 +25,11 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63hatmesh/api/v1/options.proto\x12\x0f\x63hatmesh.api.v1\x1a google/protobuf/descriptor.proto:0\n\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x08\x42\x38Z6github.com/chatmesh/chatmesh/gen/chatmesh/api/v1;apiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63hatmesh/api/v1/options.proto\x12\x0f\x63hatmesh.api.v1\x1a google/protobuf/descriptor.proto:0\n\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatmesh.api.v1.options_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z6github.com/chatmesh/chatmesh/gen/chatmesh/api/v1;apiv1'
+  DESCRIPTOR._loaded_options = None
 # @@protoc_insertion_point(module_scope)
