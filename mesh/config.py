@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     seed_channel_api_key: str | None = None
     seed_channel_models: list[str] = Field(default_factory=lambda: ["gpt-4o-mini"])
 
+    # Encryption at rest (mesh.secrets). Unset: a key generated on first start into <data_dir>/secret-key.
+    secret_key: str | None = Field(None, description="Key material for encrypting provider keys at rest")
+
     @field_validator(
         "identity_port",
         "conversation_port",

@@ -1,0 +1,1 @@
+"""Embedded servers for development and tests; `mesh.infra` is the public face."""

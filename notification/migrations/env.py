@@ -1,0 +1,8 @@
+"""Alembic environment of the notification service; the logic is mesh.migrate.run_env."""
+
+from mesh.db import outbox_table, service_metadata
+from mesh.migrate import run_env
+
+metadata = service_metadata("notification")
+outbox_table(metadata)
+run_env("notification", metadata)
