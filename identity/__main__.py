@@ -1,0 +1,38 @@
+"""`python -m identity`: wiring only.
+
+First-start seeding (default tenant, roles, super-admin) runs before the server
+accepts RPCs; resources are created here (never at import) and released after
+the last RPC drained.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from identity import api
+from identity.bootstrap import ensure_bootstrap
+from mesh.config import Settings
+from mesh.db import create_engine
+from mesh.discovery import make_discovery
+from mesh.server import ServiceParts, run_service
+
+
+async def build(settings: Settings) -> ServiceParts:
+    """Engine, discovery and servicer; if any step fails, what was already opened is closed again."""
+    async with AsyncExitStack() as stack:
+        engine = create_engine(settings, "identity")
+        stack.push_async_callback(engine.dispose)
+        discovery = make_discovery(settings)
+        stack.push_async_callback(discovery.close)
+        await ensure_bootstrap(engine, settings)
+        parts = ServiceParts(bindings=[api.binding()], discovery=discovery, on_shutdown=[engine.dispose])
+        stack.pop_all()
+        return parts
+
+
+def main() -> None:
+    run_service("identity", build)
+
+
+if __name__ == "__main__":
+    main()

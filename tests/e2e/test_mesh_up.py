@@ -1,0 +1,335 @@
+"""`python -m mesh up` as a user runs it: the whole mesh as processes, poked with grpcurl and HTTP.
+
+Everything listens on free loopback ports and keeps its data in a temporary
+directory, so the test never touches the default ports or a developer's `.data/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+import pytest
+
+from mesh.config import SERVICES
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+READY_MARK = "chatmesh is up"
+GRACE_SECONDS = 3
+READY_TIMEOUT = 60.0
+METRICS_OFFSET = 1000
+
+
+def _pascal(service: str) -> str:
+    return "".join(part.capitalize() for part in service.split("_"))
+
+
+def full_name(service: str) -> str:
+    return f"chatmesh.{service}.v1.{_pascal(service)}Service"
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _free_port(taken: set[int], *, with_metrics: bool = False) -> int:
+    """A free port not handed out yet; with_metrics: one whose metrics port (+offset) is free too."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        wanted = {port, port + METRICS_OFFSET} if with_metrics else {port}
+        if max(wanted) > 65535 or wanted & taken or not all(_is_free(p) for p in wanted - {port}):
+            continue
+        taken.update(wanted)
+        return port
+
+
+def grpcurl_binary() -> str:
+    local = REPO / ".venv" / "bin" / "grpcurl"
+    found = str(local) if local.exists() else shutil.which("grpcurl")
+    assert found, "grpcurl binary not found (make setup installs it into .venv/bin)"
+    return found
+
+
+@dataclass
+class MeshRun:
+    """One `python -m mesh up` process with its output collected in the background."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    def pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if READY_MARK in line:
+                self.ready.set()
+
+    def output(self, last: int = 80) -> str:
+        return "\n".join(self.lines[-last:])
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT + 15
+        while not self.ready.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mesh did not come up (exit {self.process.poll()}):\n{self.output()}")
+
+    def children(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def service_pid(self, service: str) -> int:
+        for proc in self.children():
+            try:
+                cmdline = proc.cmdline()
+            except psutil.Error:
+                continue
+            if cmdline[-2:] == ["-m", service]:
+                return int(proc.pid)
+        raise AssertionError(f"no child runs {service}")
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=GRACE_SECONDS + 20)
+        except subprocess.TimeoutExpired:
+            for proc in self.children():
+                proc.kill()
+            self.process.kill()
+            raise
+
+
+@dataclass
+class Mesh:
+    env: dict[str, str]
+    cwd: Path
+    ports: dict[str, int]
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["CHATMESH_DATA_DIR"])
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def address(self, service: str) -> str:
+        return f"127.0.0.1:{self.ports[service]}"
+
+    def start(self) -> MeshRun:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mesh", "up", "--ready-timeout", str(READY_TIMEOUT)],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        run = MeshRun(process)
+        threading.Thread(target=run.pump, daemon=True).start()
+        return run
+
+    def grpcurl(self, *args: str, data: str | None = None) -> subprocess.CompletedProcess[str]:
+        argv = [grpcurl_binary(), "-plaintext", "-max-time", "10"]
+        if data is not None:
+            argv += ["-d", data]
+        return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> Mesh:
+    root = tmp_path_factory.mktemp("mesh")
+    taken: set[int] = set()
+    ports = {svc: _free_port(taken, with_metrics=True) for svc in SERVICES}
+    ports |= {name: _free_port(taken) for name in ("gateway", "postgres", "redis")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATMESH_")}
+    env |= {f"CHATMESH_{svc.upper()}_PORT": str(port) for svc, port in ports.items() if svc in SERVICES}
+    env |= {
+        "CHATMESH_GATEWAY_PORT": str(ports["gateway"]),
+        "CHATMESH_EMBEDDED_POSTGRES_PORT": str(ports["postgres"]),
+        "CHATMESH_EMBEDDED_REDIS_PORT": str(ports["redis"]),
+        "CHATMESH_METRICS_PORT_OFFSET": str(METRICS_OFFSET),
+        "CHATMESH_DATA_DIR": str(root / "data"),
+        "CHATMESH_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
+        "CHATMESH_ENVIRONMENT": "test",
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO), str(REPO / "gen"), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    return Mesh(env, root, ports)
+
+
+@pytest.fixture(scope="module")
+def first_run(mesh: Mesh) -> Iterator[MeshRun]:
+    run = mesh.start()
+    try:
+        run.wait_ready()
+        yield run
+    finally:
+        if run.process.poll() is None:
+            run.stop()
+
+
+def test_ready_table_names_every_service_with_its_addresses(mesh: Mesh, first_run: MeshRun) -> None:
+    text = first_run.output(200)
+    for svc in SERVICES:
+        row = re.search(rf"^{svc}\s+(\d\S+)\s+(\S+)\s+(\S+)", text, re.MULTILINE)
+        assert row, f"no table row for {svc}:\n{text}"
+        assert row.groups() == (mesh.address(svc), f"127.0.0.1:{mesh.ports[svc] + METRICS_OFFSET}", "SERVING")
+    assert re.search(rf"^gateway\s+{re.escape(mesh.gateway)}\s+\S+\s+READY", text, re.MULTILINE)
+    assert f"grpcurl -plaintext {mesh.address('identity')} list" in text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_grpcurl_lists_describes_and_health_checks(mesh: Mesh, first_run: MeshRun, service: str) -> None:
+    address = mesh.address(service)
+    listed = mesh.grpcurl(address, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert full_name(service) in listed.stdout.split()
+    assert "grpc.health.v1.Health" in listed.stdout.split()
+
+    described = mesh.grpcurl(address, "describe", full_name(service))
+    assert described.returncode == 0, described.stderr
+    assert f"{full_name(service)} is a service" in described.stdout
+    assert len(re.findall(r"^\s*rpc \w+", described.stdout, re.MULTILINE)) >= 1
+
+    checked = mesh.grpcurl(
+        address, "grpc.health.v1.Health/Check", data=f'{{"service": "{full_name(service)}"}}'
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert '"status": "SERVING"' in checked.stdout
+
+
+def test_an_unbuilt_rpc_answers_unimplemented(mesh: Mesh, first_run: MeshRun) -> None:
+    service = "analytics"
+    described = mesh.grpcurl(mesh.address(service), "describe", full_name(service))
+    method = re.search(r"^\s*rpc (\w+) \( \.", described.stdout, re.MULTILINE)
+    assert method, described.stdout
+    called = mesh.grpcurl(mesh.address(service), f"{full_name(service)}/{method.group(1)}", data="{}")
+    assert called.returncode != 0
+    assert "Code: Unimplemented" in called.stderr, called.stderr
+    assert "is not built yet" in called.stderr
+
+
+def test_gateway_health_readiness_and_metrics(mesh: Mesh, first_run: MeshRun) -> None:
+    assert httpx.get(f"{mesh.gateway}/healthz").status_code == 200
+    ready = httpx.get(f"{mesh.gateway}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["services"] == dict.fromkeys(SERVICES, "SERVING")
+    assert httpx.get(f"{mesh.gateway}/metrics").status_code == 200
+    for svc in SERVICES:
+        metrics = httpx.get(f"http://127.0.0.1:{mesh.ports[svc] + METRICS_OFFSET}/metrics")
+        assert metrics.status_code == 200, svc
+        assert "# TYPE" in metrics.text
+
+
+def run_status(mesh: Mesh) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "mesh", "status"]
+    return subprocess.run(argv, cwd=mesh.cwd, env=mesh.env, capture_output=True, text=True, timeout=30)
+
+
+def test_status_command_reports_every_service(mesh: Mesh, first_run: MeshRun) -> None:
+    status = run_status(mesh)
+    assert status.returncode == 0, status.stdout + status.stderr
+    for svc in SERVICES:
+        assert re.search(
+            rf"^{svc}\s+\S+\s+\S+\s+SERVING\s+{first_run.service_pid(svc)}$", status.stdout, re.M
+        )
+
+
+def test_a_stopped_service_is_reported_and_restarted(mesh: Mesh, first_run: MeshRun) -> None:
+    victim = "knowledge"
+    old_pid = first_run.service_pid(victim)
+    os.kill(old_pid, signal.SIGTERM)
+
+    saw_down = False
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{mesh.gateway}/readyz", timeout=5)
+        if response.status_code == 503:
+            assert response.json()["not_serving"] == [victim]
+            saw_down = True
+        elif saw_down and response.status_code == 200:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"readyz never went 503 then 200 (saw 503: {saw_down}):\n{first_run.output()}")
+
+    new_pid = first_run.service_pid(victim)
+    assert new_pid != old_pid
+    assert any(line.startswith(victim) and "exited with code 0" in line for line in first_run.lines)
+    health = mesh.grpcurl(mesh.address(victim), "grpc.health.v1.Health/Check")
+    assert '"status": "SERVING"' in health.stdout
+    status = run_status(mesh)
+    assert status.returncode == 0, status.stdout
+    assert re.search(rf"^{victim}\s+\S+\s+\S+\s+SERVING\s+{new_pid}$", status.stdout, re.M), status.stdout
+
+
+async def _admin_rows(postgres_port: int, email: str) -> int:
+    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{postgres_port}/chatmesh")
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM identity.users WHERE email = $1", email))
+    finally:
+        await connection.close()
+
+
+def test_ctrl_c_stops_everything_and_a_second_run_finds_the_data(mesh: Mesh, first_run: MeshRun) -> None:
+    credentials = mesh.data_dir / "admin-credentials"
+    assert credentials.exists(), first_run.output()
+    written = credentials.read_text()
+    children = first_run.children()
+    assert len(children) >= len(SERVICES) + 1
+
+    started = time.monotonic()
+    assert first_run.stop(signal.SIGINT) == 0, first_run.output()
+    assert time.monotonic() - started < GRACE_SECONDS + 5 + 5
+    unclean = [line for line in first_run.lines if "while stopping" in line]
+    assert not unclean, "every process should exit 0 on SIGTERM:\n" + "\n".join(unclean)
+    assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not _listening(mesh.ports["postgres"]), "embedded postgres still listening"
+    assert not _listening(mesh.ports["redis"]), "embedded redis still listening"
+    assert not [
+        p for p in psutil.process_iter(["cmdline"]) if str(mesh.data_dir) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert not (mesh.data_dir / "launcher.json").exists()
+    assert run_status(mesh).returncode == 1
+
+    second = mesh.start()
+    try:
+        second.wait_ready()
+        assert credentials.read_text() == written
+        assert not [line for line in second.lines if "super-admin created" in line]
+        email = re.search(r"[\w.+-]+@[\w.-]+", written)
+        assert email, written
+        assert asyncio.run(_admin_rows(mesh.ports["postgres"], email.group(0))) == 1
+    finally:
+        assert second.stop(signal.SIGTERM) == 0, second.output()
