@@ -1,9 +1,11 @@
 """What the mesh runtime costs on a unary round trip.
 
-Subject: a trivial RPC (grpc.health.v1.Health/Check) served by ``mesh.server``
-(logging, metrics, tracing, auth and error interceptors) and called through
-``mesh.clients`` (discovery, deadlines, retry config, metadata propagation).
-Baseline: the same RPC on a bare grpc.aio server called through a bare stub.
+Subject: a trivial RPC (IdentityService.GetJwks with a handler that answers an
+empty key set) served by ``mesh.server`` (tracing, logging at INFO, metrics,
+auth and error layers) and called through ``mesh.clients`` (discovery,
+deadlines, retry config, metadata propagation). Baseline: the same handler on a
+bare grpc.aio server called through a bare generated stub. Levels alternate
+between the two so drift on the shared machine hits both alike.
 Servers run in child processes; the client's own CPU use is reported so a
 saturated load generator shows up instead of hiding in the figures.
 """
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 
 from bench.harness import Figures, Report, measure, peak_rss_mb
 from mesh.clients import ServiceClients
@@ -28,6 +30,8 @@ from mesh.discovery import make_discovery
 LEVELS = ((1, 2000), (16, 6000), (64, 8000))
 TARGET_P50_OVERHEAD = 0.15
 ROOT = Path(__file__).resolve().parent.parent
+BARE = "bare grpc.aio stub"
+MESH = "mesh.server + mesh.clients"
 
 
 def _start(kind: str) -> tuple[subprocess.Popen[str], int]:
@@ -53,47 +57,44 @@ def _start(kind: str) -> tuple[subprocess.Popen[str], int]:
     return proc, port
 
 
-async def _run_levels(subject: str, call: object, report: Report) -> None:
-    for concurrency, requests in LEVELS:
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        row: Figures = await measure(subject, call, concurrency=concurrency, requests=requests)  # type: ignore[arg-type]
-        cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
-        report.rows.append(row)
-        report.notes.append(f"  load generator CPU during {subject} c={concurrency}: {cpu:.0%} of one core")
+async def _measure_level(subject: str, call: object, concurrency: int, requests: int, report: Report) -> None:
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    row: Figures = await measure(subject, call, concurrency=concurrency, requests=requests)  # type: ignore[arg-type]
+    cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    report.rows.append(row)
+    report.notes.append(f"  load generator CPU during {subject} c={concurrency}: {cpu:.0%} of one core")
 
 
 async def run() -> Report:
     report = Report(name="runtime_rpc")
-    request = health_pb2.HealthCheckRequest(service="")
+    request = auth_pb2.GetJwksRequest()
     bare_proc, bare_port = _start("bare")
     try:
         mesh_proc, mesh_port = _start("mesh")
     except RuntimeError:
         bare_proc.terminate()
         raise
+    settings = load_settings(_env_file=None, static_addresses={"identity": f"127.0.0.1:{mesh_port}"})
+    discovery = make_discovery(settings)
+    clients = ServiceClients(settings, discovery)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{bare_port}") as channel:
-            bare = health_pb2_grpc.HealthStub(channel)
-            await _run_levels("bare grpc.aio stub", lambda: bare.Check(request), report)
-
-        settings = load_settings(_env_file=None, static_addresses={"identity": f"127.0.0.1:{mesh_port}"})
-        discovery = make_discovery(settings)
-        clients = ServiceClients(settings, discovery)
-        try:
-            stub = clients.health_stub("identity")
-            await _run_levels("mesh.server + mesh.clients", lambda: stub.Check(request), report)
-        finally:
-            await clients.close()
-            await discovery.close()
+            bare = identity_pb2_grpc.IdentityServiceStub(channel)
+            mesh = clients.stub("identity")
+            for concurrency, requests in LEVELS:
+                await _measure_level(BARE, lambda: bare.GetJwks(request), concurrency, requests, report)
+                await _measure_level(MESH, lambda: mesh.GetJwks(request), concurrency, requests, report)
     finally:
+        await clients.close()
+        await discovery.close()
         for proc in (bare_proc, mesh_proc):
             proc.terminate()
             proc.wait(timeout=10)
     report.peak_rss_mb = peak_rss_mb()
     for concurrency, _ in LEVELS:
-        ratio = report.ratio("mesh.server + mesh.clients", "bare grpc.aio stub", concurrency)
+        ratio = report.ratio(MESH, BARE, concurrency)
         report.notes.append(f"  c={concurrency}: mesh/bare P50 ratio {ratio:.2f}")
-    overhead = report.ratio("mesh.server + mesh.clients", "bare grpc.aio stub", 64) - 1
+    overhead = report.ratio(MESH, BARE, 64) - 1
     verdict = "meets" if overhead < TARGET_P50_OVERHEAD else "MISSES"
     report.notes.append(
         f"  runtime adds {overhead:+.1%} to P50 at c=64 ({verdict} the <{TARGET_P50_OVERHEAD:.0%} target)"
