@@ -544,7 +544,10 @@ RUN_SERVICE_SCRIPT = """
 from echo_servicer import EchoServicer
 from meshtest.v1 import echo_pb2_grpc
 
-from mesh.server import ServiceBinding, ServiceParts, run_service
+from chatmesh.identity.v1 import identity_pb2_grpc
+
+from mesh.discovery import make_discovery
+from mesh.server import ServiceBinding, ServiceParts, run_service, unimplemented
 
 
 async def build(settings):
@@ -554,7 +557,15 @@ async def build(settings):
     binding = ServiceBinding(
         "meshtest.v1.EchoService", echo_pb2_grpc.add_EchoServiceServicer_to_server, EchoServicer()
     )
-    return ServiceParts(bindings=[binding], on_shutdown=[closed])
+    # Hosting the identity contract too gives Consul's per-service gRPC check something to ask.
+    identity = ServiceBinding(
+        "chatmesh.identity.v1.IdentityService",
+        identity_pb2_grpc.add_IdentityServiceServicer_to_server,
+        unimplemented(identity_pb2_grpc.IdentityServiceServicer, "test")(),
+    )
+    return ServiceParts(
+        bindings=[binding, identity], on_shutdown=[closed], discovery=make_discovery(settings)
+    )
 
 
 run_service("identity", build)
@@ -562,7 +573,14 @@ run_service("identity", build)
 
 
 @pytest.fixture
-def service_process(echo_dir: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def extra_env() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+def service_process(
+    echo_dir: Path, tmp_path: Path, extra_env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
     grpc_port, metrics_port = _free_port(), _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CHATMESH_")},
@@ -571,6 +589,7 @@ def service_process(echo_dir: Path, tmp_path: Path) -> Iterator[tuple[subprocess
         "CHATMESH_METRICS_PORT_OFFSET": str(metrics_port - grpc_port),
         "CHATMESH_SHUTDOWN_GRACE_SECONDS": "10",
         "CHATMESH_LOG_FORMAT": "json",
+        **extra_env,
     }
     proc = subprocess.Popen(
         [sys.executable, "-c", RUN_SERVICE_SCRIPT],
