@@ -12,7 +12,9 @@ from bench.harness import Report, render, save
 
 
 def _benchmarks(selected: list[str]) -> list[str]:
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
+    )
     if selected:
         unknown = [s for s in selected if f"bench_{s}" not in names and s not in names]
         if unknown:

@@ -98,9 +98,8 @@ def render(report: Report) -> str:
     header = f"{'subject':<28} {'conc':>5} {'requests':>9} {'p50 ms':>9} {'p99 ms':>9} {'rps':>10}"
     lines = [f"== {report.name} ==", header, "-" * len(header)]
     for r in report.rows:
-        lines.append(
-            f"{r.subject:<28} {r.concurrency:>5} {r.requests:>9} {r.p50_ms:>9.3f} {r.p99_ms:>9.3f} {r.rps:>10.0f}"
-        )
+        figures = f"{r.p50_ms:>9.3f} {r.p99_ms:>9.3f} {r.rps:>10.0f}"
+        lines.append(f"{r.subject:<28} {r.concurrency:>5} {r.requests:>9} {figures}")
     lines.append(f"peak RSS: {report.peak_rss_mb:.0f} MB")
     lines.extend(report.notes)
     return "\n".join(lines)

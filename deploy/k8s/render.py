@@ -87,7 +87,10 @@ def render(image: str, namespace: str) -> list[dict]:
         docs += [_deployment(svc, image, namespace, ports, probe), _service(svc, namespace, ports)]
     gw_ports = [("http", 8080)]
     gw_probe = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10}
-    docs += [_deployment("gateway", image, namespace, gw_ports, gw_probe), _service("gateway", namespace, gw_ports)]
+    docs += [
+        _deployment("gateway", image, namespace, gw_ports, gw_probe),
+        _service("gateway", namespace, gw_ports),
+    ]
     return docs
 
 

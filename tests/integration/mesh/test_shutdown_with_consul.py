@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import grpc
 import httpx
 import pytest
-
 from test_server import echo, echo_dir, service_process  # noqa: F401  (fixtures shared with that module)
+
 from tests.fakes.consul_agent import running_consul_agent
 
 
@@ -42,7 +42,9 @@ async def _passing(consul_url: str) -> list[dict]:
 
 
 async def test_sigterm_drains_then_deregisters_from_consul(
-    service_process: tuple[subprocess.Popen[str], int], echo: SimpleNamespace, consul_url: str
+    service_process: tuple[subprocess.Popen[str], int],  # noqa: F811
+    echo: SimpleNamespace,  # noqa: F811
+    consul_url: str,
 ) -> None:
     proc, port = service_process
     deadline = time.monotonic() + 30
