@@ -1,19 +1,32 @@
-"""`python -m gateway`: the HTTP edge on uvicorn, with the same shutdown contract as the gRPC services."""
+"""`python -m gateway`: the HTTP edge on uvicorn, with the same shutdown contract as the gRPC services.
+
+With Redis configured (``CHATMESH_REDIS_URL``, as ``python -m mesh up`` sets it) the edge
+verifies JWTs itself (identity's public keys, revocation in Redis), exchanges API keys
+through identity and enforces the rate limits. Without Redis it still serves, forwarding
+credentials unchecked for the services to judge, and says so in the log.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import uvicorn
-from mesh.clients import ServiceClients
-from mesh.discovery import make_discovery
+from redis.asyncio import Redis
 
 from gateway.app import create_app
+from gateway.edge_auth import Authenticator, EdgeAuthenticator
+from mesh.auth_jwt import ClientJwksSource, JwtVerifier
+from mesh.clients import ServiceClients
 from mesh.config import Settings, exit_on_bad_settings
+from mesh.discovery import make_discovery
 from mesh.telemetry.logging import setup_logging
+
+log = logging.getLogger("gateway")
 
 
 class GatewayServer(uvicorn.Server):
@@ -33,10 +46,27 @@ class GatewayServer(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
+def edge_security(settings: Settings, clients: ServiceClients) -> tuple[Authenticator | None, Any]:
+    """(authenticator, redis) for the edge; both None without Redis."""
+    if not settings.redis_url:
+        log.warning(
+            "no CHATMESH_REDIS_URL: credentials are not checked at the edge and nothing is rate-limited"
+        )
+        return None, None
+    redis = Redis.from_url(settings.redis_url)
+    verifier = JwtVerifier(settings, ClientJwksSource(clients), redis)
+    authenticator = EdgeAuthenticator(verifier, clients, cache_seconds=settings.gateway_api_key_cache_seconds)
+    return authenticator, redis
+
+
 async def serve(settings: Settings) -> None:
     discovery = make_discovery(settings)
     clients = ServiceClients(settings, discovery)
-    app = create_app(settings, clients, on_shutdown=[clients.close, discovery.close])
+    authenticator, redis = edge_security(settings, clients)
+    on_shutdown: list[Callable[[], Awaitable[None]]] = [clients.close, discovery.close]
+    if redis is not None:
+        on_shutdown.append(redis.aclose)
+    app = create_app(settings, clients, on_shutdown=on_shutdown, authenticator=authenticator, redis=redis)
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -1,40 +1,48 @@
-"""The gateway's ASGI app.
+"""The gateway's ASGI app: ops endpoints, explicit routes, and every annotated RPC.
 
-`/readyz` asks every service's grpc.health.v1 endpoint through the same
-clients the edge will route RPCs through, so "ready" means "the gateway can
-reach them", not merely "the processes exist".
+Routes are tried in order: ``/healthz``, ``/readyz``, ``/metrics``; the edge routes
+(``/openapi.json``, the notification WebSocket); the OpenAI/Anthropic-compatible routes,
+which take over the transcoded ``/v1/chat/completions`` and friends; and last the one
+transcoding route that serves every ``google.api.http`` binding found in the descriptors.
+
+``/readyz`` asks every service's grpc.health.v1 endpoint through the same clients the
+edge routes RPCs through, so "ready" means "the gateway can reach them", not merely
+"the processes exist".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
-    Histogram,
     PlatformCollector,
     ProcessCollector,
     generate_latest,
 )
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from gateway import compat, edge_routes, policies
+from gateway.edge_auth import Authenticator, PassThroughAuthenticator
+from gateway.errors import error_response, internal_error_status
+from gateway.invoke import Invoker
+from gateway.transcoding import build_router, mesh_services
+from gateway.transcoding.endpoint import Transcoder, TranscodingRoute
 from mesh.config import SERVICES, Settings
 from mesh.discovery.base import grpc_service_name
+from mesh.telemetry import new_request_id
 
 log = logging.getLogger(__name__)
 
@@ -67,36 +75,8 @@ async def service_status(clients: HealthClients, service: str, deadline: float) 
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
-class _HttpMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
-            "chatmesh_http_requests_total",
-            "HTTP requests served by the gateway",
-            ["method", "route", "code"],
-            registry=registry,
-        )
-        self.latency = Histogram(
-            "chatmesh_http_request_duration_seconds",
-            "HTTP request latency at the gateway",
-            ["method", "route"],
-            registry=registry,
-        )
-
-    def middleware(self) -> Callable[[Request, RequestResponseEndpoint], Awaitable[Response]]:
-        async def observe(request: Request, call_next: RequestResponseEndpoint) -> Response:
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = request.scope.get("route")
-            label = getattr(route, "path", "unmatched")
-            self.requests.labels(request.method, label, str(response.status_code)).inc()
-            self.latency.labels(request.method, label).observe(time.perf_counter() - started)
-            return response
-
-        return observe
-
-
 def _status_body(code: grpc.StatusCode, message: str) -> dict[str, Any]:
-    """google.rpc.Status as JSON, the error shape grpc-gateway answers with (and so will the edge)."""
+    """google.rpc.Status as JSON, the error shape grpc-gateway answers with (as every edge error does)."""
     return {"code": code.value[0], "message": message, "details": []}
 
 
@@ -109,6 +89,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         message = f"{request.method} is not allowed on {request.url.path}"
         return JSONResponse(_status_body(grpc.StatusCode.UNIMPLEMENTED, message), 405, headers=exc.headers)
     return JSONResponse(_status_body(grpc.StatusCode.UNKNOWN, str(exc.detail)), exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """Last resort for a bug outside the transcoder: a generic 500 with the request id, never a trace."""
+    request_id = getattr(request.state, "request_id", None) or new_request_id()
+    log.error(
+        "unhandled error on %s %s (request id %s)", request.method, request.url.path, request_id, exc_info=exc
+    )
+    return error_response(internal_error_status(request_id))
 
 
 def _lifespan(
@@ -125,19 +114,9 @@ def _lifespan(
     return lifespan
 
 
-def create_app(
-    settings: Settings,
-    clients: HealthClients,
-    *,
-    readiness_timeout: float = DEFAULT_READINESS_TIMEOUT,
-    on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
-) -> Starlette:
-    """Build the app; `clients` is a mesh.clients.ServiceClients (or anything with `health_stub`)."""
-    registry = CollectorRegistry()
-    ProcessCollector(registry=registry)
-    PlatformCollector(registry=registry)
-    metrics = _HttpMetrics(registry)
-
+def _ops_routes(
+    clients: HealthClients, registry: CollectorRegistry, readiness_timeout: float
+) -> list[BaseRoute]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -153,17 +132,58 @@ def create_app(
     async def prometheus(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
+    ]
+
+
+def create_app(
+    settings: Settings,
+    clients: Any,
+    *,
+    readiness_timeout: float = DEFAULT_READINESS_TIMEOUT,
+    on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
+    authenticator: Authenticator | None = None,
+    redis: Any = None,
+    services: Iterable[tuple[str, ServiceDescriptor]] | None = None,
+) -> Starlette:
+    """Build the app.
+
+    ``clients`` is a mesh.clients.ServiceClients (``channel``, ``stub``, ``health_stub``).
+    ``authenticator`` decides who calls (gateway.edge_auth.EdgeAuthenticator); without one,
+    credentials are forwarded unchecked for the services to judge. ``redis`` (a
+    ``redis.asyncio.Redis``) enables the rate limits. ``services`` are the (mesh service,
+    descriptor) pairs to serve; by default every service generated in gen/.
+    """
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    auth = authenticator if authenticator is not None else PassThroughAuthenticator()
+    router = build_router(mesh_services() if services is None else services)
+    transcoder = Transcoder(
+        Invoker(clients),
+        auth,
+        max_body_bytes=settings.gateway_max_body_bytes,
+        max_upload_bytes=settings.gateway_max_upload_bytes,
+        heartbeat_seconds=settings.gateway_sse_heartbeat_seconds,
+        route_deadlines=settings.gateway_route_deadlines,
+    )
+    compatible = compat.routes(settings, clients, auth)
     app = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", prometheus, methods=["GET"]),
+            *_ops_routes(clients, registry, readiness_timeout),
+            *edge_routes.routes(settings, clients, auth, shadowing=compatible),
+            *compatible,
+            TranscodingRoute(router, transcoder),
         ],
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=metrics.middleware())],
-        exception_handlers={HTTPException: _http_error},
+        middleware=policies.middleware(settings, redis, registry=registry),
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
         lifespan=_lifespan(list(on_shutdown or [])),
     )
     app.state.settings = settings
     app.state.clients = clients
     app.state.metrics_registry = registry
+    app.state.router = router
     return app

@@ -40,6 +40,43 @@ class OAuthProviderSettings(BaseModel):
     scopes: list[str] | None = None
 
 
+RateLimitScope = Literal["ip", "anonymous", "user", "api_key", "tenant", "model"]
+
+
+class RateLimitRule(BaseModel):
+    """One gateway rate limit (gateway.policies.ratelimit).
+
+    ``match`` is a glob on the RPC name (``chatmesh.identity.v1.IdentityService/Login``) or the
+    request path (``/v1/chat/*``). ``scope`` says whose requests are counted together: the client
+    IP (``ip``: every request; ``anonymous``: only requests without credentials), the user, the API
+    key, the tenant, or the model named in the request. ``sliding_window`` allows ``limit`` requests in
+    any ``window_seconds``; ``token_bucket`` refills ``limit`` tokens per ``window_seconds`` into a
+    bucket of ``burst`` (default ``limit``). ``per_route`` counts each route apart instead of all
+    matching routes together.
+    """
+
+    match: str = Field(default="*", min_length=1)
+    scope: RateLimitScope
+    limit: int = Field(ge=1)
+    window_seconds: float = Field(default=60.0, gt=0)
+    algorithm: Literal["sliding_window", "token_bucket"] = "sliding_window"
+    burst: int | None = Field(default=None, ge=1)
+    per_route: bool = False
+
+
+def _default_rate_limits() -> list[RateLimitRule]:
+    """Generous defaults: they stop floods and password guessing, not ordinary use."""
+    sign_in = "chatmesh.identity.v1.IdentityService/*"
+    return [
+        RateLimitRule(scope="anonymous", limit=600),
+        RateLimitRule(match=f"{sign_in}Login", scope="ip", limit=60, per_route=True),
+        RateLimitRule(match=f"{sign_in}Register", scope="ip", limit=30),
+        RateLimitRule(match=f"{sign_in}PasswordReset", scope="ip", limit=30),
+        RateLimitRule(scope="user", limit=1200),
+        RateLimitRule(scope="api_key", limit=1200, algorithm="token_bucket", burst=200),
+    ]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHATMESH_",
@@ -128,6 +165,25 @@ class Settings(BaseSettings):
     oauth_redirect_uris: list[str] = Field(default_factory=list)
     password_reset_url: str | None = None
 
+    # Gateway edge policies (gateway.policies). CORS origins are exact origins ("https://app.example.com");
+    # "*" is refused. Rate limits: JSON list of RateLimitRule; tenant quotas: tenant id -> requests per
+    # minute ("*" for every tenant without its own entry). Redis trouble fails the limits open.
+    gateway_cors_origins: list[str] = Field(default_factory=list)
+    gateway_rate_limits: list[RateLimitRule] = Field(default_factory=_default_rate_limits)
+    gateway_tenant_rpm: dict[str, int] = Field(default_factory=dict)
+    gateway_rate_limit_timeout_seconds: float = Field(0.25, gt=0, le=5)
+    gateway_gzip_min_bytes: int = Field(1024, ge=0)
+    gateway_ws_ping_seconds: float = Field(20.0, gt=0)
+
+    # Gateway transcoding (gateway.transcoding, gateway.streaming, gateway.upload, gateway.edge_auth).
+    # Route deadlines: RPC name ("chatmesh.identity.v1.IdentityService.Login") -> seconds, used when the
+    # client sends no Grpc-Timeout.
+    gateway_max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest JSON request body")
+    gateway_max_upload_bytes: int = Field(1024 * 1024 * 1024, ge=1024, description="Largest streamed upload")
+    gateway_sse_heartbeat_seconds: float = Field(15.0, gt=0)
+    gateway_api_key_cache_seconds: float = Field(30.0, ge=0)
+    gateway_route_deadlines: dict[str, float] = Field(default_factory=dict)
+
     @field_validator(
         "identity_port",
         "conversation_port",
@@ -144,6 +200,15 @@ class Settings(BaseSettings):
     def _port_in_range(cls, value: int) -> int:
         if not 0 < value < 65536:
             raise ValueError(f"port must be between 1 and 65535, got {value}")
+        return value
+
+    @field_validator("gateway_cors_origins")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            scheme, sep, rest = origin.partition("://")
+            if origin == "*" or not sep or scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ValueError(f'CORS origins must be exact ("https://app.example.com"), not {origin!r}')
         return value
 
     @field_validator("static_addresses")

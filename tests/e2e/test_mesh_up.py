@@ -7,6 +7,7 @@ directory, so the test never touches the default ports or a developer's `.data/`
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -16,9 +17,11 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -229,15 +232,77 @@ def test_grpcurl_lists_describes_and_health_checks(mesh: Mesh, first_run: MeshRu
     assert '"status": "SERVING"' in checked.stdout
 
 
-def test_an_unbuilt_rpc_answers_unimplemented(mesh: Mesh, first_run: MeshRun) -> None:
+def _call_identity(mesh: Mesh, method: str, data: dict[str, object], token: str = "") -> dict[str, Any]:
+    headers = ["-H", f"authorization: Bearer {token}"] if token else []
+    called = mesh.grpcurl(
+        *headers, mesh.address("identity"), f"{full_name('identity')}/{method}", data=json.dumps(data)
+    )
+    assert called.returncode == 0, called.stderr
+    answer: dict[str, Any] = _snake(json.loads(called.stdout or "{}"))
+    return answer
+
+
+def _snake(value: Any) -> Any:
+    """grpcurl prints proto field names or their JSON (lowerCamel) names depending on its version."""
+    if isinstance(value, dict):
+        return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): _snake(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snake(v) for v in value]
+    return value
+
+
+def _register(mesh: Mesh) -> dict[str, Any]:
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    return _call_identity(mesh, "Register", {"email": email, "password": "e2e-Passw0rd!"})
+
+
+def test_an_unbuilt_rpc_answers_unauthenticated_without_a_token_and_unimplemented_with_one(
+    mesh: Mesh, first_run: MeshRun
+) -> None:
     service = "analytics"
     described = mesh.grpcurl(mesh.address(service), "describe", full_name(service))
     method = re.search(r"^\s*rpc (\w+) \( \.", described.stdout, re.MULTILINE)
     assert method, described.stdout
-    called = mesh.grpcurl(mesh.address(service), f"{full_name(service)}/{method.group(1)}", data="{}")
+    path = f"{full_name(service)}/{method.group(1)}"
+    anonymous = mesh.grpcurl(mesh.address(service), path, data="{}")
+    assert anonymous.returncode != 0
+    assert "Code: Unauthenticated" in anonymous.stderr, anonymous.stderr
+    token = _register(mesh)["access_token"]
+    called = mesh.grpcurl("-H", f"authorization: Bearer {token}", mesh.address(service), path, data="{}")
     assert called.returncode != 0
     assert "Code: Unimplemented" in called.stderr, called.stderr
     assert "is not built yet" in called.stderr
+
+
+def test_register_login_refresh_logout_and_another_service_refuses_the_old_token(
+    mesh: Mesh, first_run: MeshRun
+) -> None:
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    registered = _call_identity(mesh, "Register", {"email": email, "password": "e2e-Passw0rd!"})
+    assert registered["user"]["email"] == email and registered["token_type"] == "Bearer"
+    login = _call_identity(mesh, "Login", {"email": email.upper(), "password": "e2e-Passw0rd!"})
+    refreshed = _call_identity(mesh, "Refresh", {"refresh_token": login["refresh_token"]})
+    access = refreshed["access_token"]
+    verified = _call_identity(mesh, "VerifyToken", {"token": access})
+    assert verified["principal"]["user_id"] == registered["user"]["id"]
+    assert "user" in verified["principal"]["role_ids"]
+    reused = mesh.grpcurl(
+        mesh.address("identity"),
+        f"{full_name('identity')}/Refresh",
+        data=json.dumps({"refresh_token": login["refresh_token"]}),
+    )
+    assert "Code: Unauthenticated" in reused.stderr and "already used" in reused.stderr, reused.stderr
+    fresh = _call_identity(mesh, "Login", {"email": email, "password": "e2e-Passw0rd!"})["access_token"]
+    conversation = f"{full_name('conversation')}/ListConversations"
+    before = mesh.grpcurl(
+        "-H", f"authorization: Bearer {fresh}", mesh.address("conversation"), conversation, data="{}"
+    )
+    assert "Code: Unauthenticated" not in before.stderr, before.stderr
+    _call_identity(mesh, "Logout", {}, token=fresh)
+    after = mesh.grpcurl(
+        "-H", f"authorization: Bearer {fresh}", mesh.address("conversation"), conversation, data="{}"
+    )
+    assert "Code: Unauthenticated" in after.stderr and "revoked" in after.stderr, after.stderr
 
 
 def test_gateway_health_readiness_and_metrics(mesh: Mesh, first_run: MeshRun) -> None:

@@ -109,7 +109,7 @@ async def test_metrics_are_prometheus_text_and_count_requests(served) -> None:  
     response = await http.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert 'chatmesh_http_requests_total{code="200",method="GET",route="/healthz"} 1.0' in response.text
+    assert 'chatmesh_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in response.text
     assert "process_cpu_seconds_total" in response.text
 
 

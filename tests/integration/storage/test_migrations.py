@@ -13,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -37,6 +38,13 @@ async def _scalars(url: str, sql: str) -> list[object]:
         await engine.dispose()
 
 
+def _head(service: str) -> str:
+    """The newest revision of a service's chain (services gain revisions as they are built)."""
+    head = ScriptDirectory.from_config(alembic_config(service)).get_current_head()
+    assert head is not None
+    return head
+
+
 async def test_migrations_create_every_schema_with_outbox_and_are_idempotent(
     fresh_settings: Settings, fresh_database: str
 ) -> None:
@@ -47,7 +55,7 @@ async def test_migrations_create_every_schema_with_outbox_and_are_idempotent(
     assert set(SERVICES) <= set(schemas)
     for service in SERVICES:
         versions = await _scalars(fresh_database, f'SELECT version_num FROM "{service}".alembic_version')
-        assert versions == ["0001"], service
+        assert versions == [_head(service)], service
         outbox_index = await _scalars(
             fresh_database,
             "SELECT indexdef FROM pg_indexes "
@@ -87,7 +95,7 @@ def test_concurrent_migrations_in_separate_processes_do_not_collide(fresh_databa
     outputs = [proc.communicate(timeout=120)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     versions = asyncio.run(_scalars(fresh_database, "SELECT version_num FROM identity.alembic_version"))
-    assert versions == ["0001"]
+    assert versions == [_head("identity")]
 
 
 def _diff(connection: Connection, metadata: MetaData, schema: str) -> list[object]:
@@ -168,7 +176,7 @@ def test_cli_migrates_named_services_and_rejects_unknown(fresh_database: str) ->
     assert bad.value.code == 2
     assert main(["identity", "--database-url", fresh_database]) == 0
     versions = asyncio.run(_scalars(fresh_database, "SELECT version_num FROM identity.alembic_version"))
-    assert versions == ["0001"]
+    assert versions == [_head("identity")]
     schemas = asyncio.run(_scalars(fresh_database, "SELECT schema_name FROM information_schema.schemata"))
     assert "conversation" not in schemas
 
@@ -177,7 +185,7 @@ def test_alembic_commands_work_without_a_shared_connection(fresh_database: str) 
     """Plain ``alembic.command`` calls (no connection handed in) open their own engine."""
     command.upgrade(alembic_config("analytics", url=fresh_database), "head")
     versions = asyncio.run(_scalars(fresh_database, "SELECT version_num FROM analytics.alembic_version"))
-    assert versions == ["0001"]
+    assert versions == [_head("analytics")]
 
 
 def test_offline_mode_prints_the_sql(capsys: pytest.CaptureFixture[str]) -> None:
@@ -207,9 +215,11 @@ def test_new_revision_numbers_the_next_file(
     real_config = mesh.migrate.alembic_config
     monkeypatch.setattr(mesh.migrate, "alembic_config", config_for_copy)
 
+    head = _head("identity")
+    following = f"{int(head) + 1:04d}"
     plain = Path(new_revision(fresh_settings, "identity", "add api keys"))
-    assert plain.name == "0002_add_api_keys.py"
-    assert "down_revision: str | Sequence[str] | None = '0001'" in plain.read_text()
+    assert plain.name == f"{following}_add_api_keys.py"
+    assert f"down_revision: str | Sequence[str] | None = '{head}'" in plain.read_text()
     plain.unlink()
 
     asyncio.run(migrate(fresh_settings, ["identity"]))
@@ -218,7 +228,7 @@ def test_new_revision_numbers_the_next_file(
             fresh_settings, "identity", "nothing changed", autogenerate=True, database_url=fresh_database
         )
     )
-    assert generated.name == "0002_nothing_changed.py"
+    assert generated.name == f"{following}_nothing_changed.py"
     body = generated.read_text()
     upgrade = body[body.index("def upgrade") : body.index("def downgrade")]
     assert "op." not in upgrade, "store and migrations agree, so there is nothing to generate"

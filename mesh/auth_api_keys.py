@@ -1,0 +1,100 @@
+"""API keys (``sk-…``) as credentials of mesh services other than identity.
+
+A service that receives ``Authorization: Bearer sk-…`` asks identity's
+``AuthenticateApiKey`` who that is. Answers are cached in process for a few seconds,
+keyed by the SHA-256 of the key (the secret itself is never kept), and dropped as soon
+as identity announces a change to that key on ``identity:apikey:changed`` (revoked,
+disabled, edited). Refusals are not cached: a key that just became valid again works
+at once. Pass an instance as ``api_keys=`` to ``mesh.auth_jwt.JwtVerifier``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from chatmesh.identity.v1 import api_keys_pb2
+from redis.asyncio import Redis
+
+from mesh.auth import Principal
+from mesh.errors import error_from_rpc
+from mesh.invalidation import InvalidationListener
+
+__all__ = ["APIKEY_CHANGED_CHANNEL", "RemoteApiKeyVerifier"]
+
+APIKEY_CHANGED_CHANNEL = "identity:apikey:changed"
+DEFAULT_TTL_SECONDS = 5.0
+DEFAULT_MAX_ENTRIES = 10_000
+
+
+class RemoteApiKeyVerifier:
+    def __init__(
+        self,
+        stub: Any,
+        *,
+        ttl: float = DEFAULT_TTL_SECONDS,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stub = stub
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._cache: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
+        self._epoch = 0
+        self._listener: InvalidationListener | None = None
+
+    async def verify(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode()).digest()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[0] > self._clock():
+            self._cache.move_to_end(digest)
+            return hit[1]
+        epoch = self._epoch
+        request = api_keys_pb2.AuthenticateApiKeyRequest(
+            credential=token, source=api_keys_pb2.API_KEY_CREDENTIAL_SOURCE_AUTHORIZATION_HEADER
+        )
+        try:
+            reply = await self._stub.AuthenticateApiKey(request)
+        except grpc.aio.AioRpcError as exc:
+            raise error_from_rpc(exc) from None
+        p = reply.principal
+        principal = Principal(
+            kind="api_key",
+            subject=p.user_id,
+            tenant_id=p.tenant_id,
+            roles=frozenset(p.role_ids),
+            token_id=p.api_key_id,
+        )
+        if epoch == self._epoch:
+            self._cache[digest] = (self._clock() + self._ttl, principal)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return principal
+
+    def evict(self, message: str) -> None:
+        """``message`` is the hex SHA-256 of a changed key, as identity publishes it."""
+        self._epoch += 1
+        with contextlib.suppress(ValueError):
+            self._cache.pop(bytes.fromhex(message), None)
+
+    def reset(self) -> None:
+        self._epoch += 1
+        self._cache.clear()
+
+    async def listen(self, redis: Redis) -> None:
+        if self._listener is None:
+            self._listener = InvalidationListener(
+                redis, {APIKEY_CHANGED_CHANNEL: self.evict}, on_reset=self.reset
+            )
+            await self._listener.start()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
