@@ -13,9 +13,11 @@ from contextlib import AsyncExitStack
 from identity import api
 from identity.assembly import close_deps, open_deps
 from identity.bootstrap import ensure_bootstrap
+from identity.store import outbox
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.discovery import make_discovery
+from mesh.events import OutboxRelay
 from mesh.redis_client import connect_redis
 from mesh.server import ServiceParts, run_service
 
@@ -32,8 +34,13 @@ async def build(settings: Settings) -> ServiceParts:
         await ensure_bootstrap(engine, settings)
         # Build section: areas add what they need to IdentityDeps in identity/assembly.py.
         deps = await open_deps(settings, engine, redis)
+        stack.push_async_callback(close_deps, deps)
+        # Events written to the outbox with each change reach Redis Streams through the relay.
+        relay = OutboxRelay(engine, outbox, redis)
+        await relay.start()
 
         async def close() -> None:
+            await relay.stop()
             await close_deps(deps)
             await redis.aclose()
             await engine.dispose()
