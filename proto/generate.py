@@ -65,7 +65,7 @@ def run_protoc(out_dir: Path) -> None:
     files = our_proto_files()
     if not files:
         raise SystemExit(f"no .proto files under {PROTO_ROOT / OUR_PACKAGE}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / OUR_PACKAGE).mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
         "-m",
@@ -76,6 +76,10 @@ def run_protoc(out_dir: Path) -> None:
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--grpc_python_out={out_dir}",
+        # The generated modules carry no comments; this set (with source info) gives the
+        # gateway's OpenAPI document the contracts' comments.
+        "--include_source_info",
+        f"--descriptor_set_out={out_dir / OUR_PACKAGE / 'descriptors.binpb'}",
         *(str(f) for f in files),
     ]
     result = subprocess.run(cmd, cwd=PROTO_ROOT, capture_output=True, text=True, check=False)
