@@ -110,7 +110,9 @@ def creation_values(key: api_keys_pb2.ApiKey, now: datetime) -> dict[str, Any]:
     """Column values of a new key; InvalidArgument listing every problem (nothing written then)."""
     violations = validate_name(key.name)
     expire_at = _expiry(key, now, violations)
-    violations += validate_quota(key.unlimited_quota, key.remaining_quota, creating=True)
+    # A key created without any quota is unlimited, as a user of `POST /v1/api-keys {name}` expects.
+    unlimited = key.unlimited_quota or key.remaining_quota == 0
+    violations += validate_quota(unlimited, key.remaining_quota, creating=True)
     models, bad_models = normalize_models(list(key.allowed_models))
     cidrs, bad_cidrs = normalize_cidrs(list(key.allowed_cidrs))
     violations += bad_models + bad_cidrs
@@ -119,8 +121,8 @@ def creation_values(key: api_keys_pb2.ApiKey, now: datetime) -> dict[str, Any]:
     return {
         "name": key.name.strip(),
         "expire_at": expire_at,
-        "unlimited_quota": key.unlimited_quota,
-        "remaining_quota": 0 if key.unlimited_quota else key.remaining_quota,
+        "unlimited_quota": unlimited,
+        "remaining_quota": 0 if unlimited else key.remaining_quota,
         "allowed_models": models,
         "allowed_cidrs": cidrs,
     }

@@ -255,9 +255,6 @@ async def test_create_with_bad_input_writes_nothing(identity: Identity) -> None:
         "api_key.allowed_models[1]",
         "api_key.allowed_cidrs[1]",
     }
-    limited_without_quota = api_keys_pb2.CreateApiKeyRequest(api_key=api_keys_pb2.ApiKey(name="x"))
-    error = await fails(identity.stub.CreateApiKey, limited_without_quota, dev)
-    assert violation_fields(error) == ["api_key.remaining_quota"]
     assert await identity.row_count() == before
 
 
@@ -436,3 +433,13 @@ async def test_secrets_never_reach_the_log(identity: Identity, caplog: pytest.Lo
     await _auth_fails(identity, created.secret + "x")
     text_logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert created.secret not in text_logged and created.secret[3:] not in text_logged
+
+
+async def test_a_key_created_with_only_a_name_is_unlimited(identity: Identity) -> None:
+    dev = await identity.user(identity.default_tenant, "developer")
+    request = api_keys_pb2.CreateApiKeyRequest(api_key=api_keys_pb2.ApiKey(name="laptop"))
+    created = await call(identity.stub.CreateApiKey, request, dev)  # type: ignore[arg-type]
+    assert created.secret.startswith("sk-")
+    assert created.api_key.unlimited_quota
+    principal = (await _auth(identity, created.secret)).api_key
+    assert principal.unlimited_quota
