@@ -86,7 +86,18 @@ def run_protoc(out_dir: Path) -> None:
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit(f"protoc failed (exit {result.returncode})")
+    fix_module_level_classvars(out_dir)
     write_package_markers(out_dir)
+
+
+def fix_module_level_classvars(out_dir: Path) -> None:
+    """protoc's .pyi writer types a file-level extension's field number as ``ClassVar[int]``
+    outside any class, which mypy rejects as an error; at module level it is a plain ``int``."""
+    for stub in (out_dir / OUR_PACKAGE).rglob("*.pyi"):
+        text = stub.read_text()
+        fixed = re.sub(r"^(\w+_FIELD_NUMBER): _ClassVar\[int\]$", r"\1: int", text, flags=re.MULTILINE)
+        if fixed != text:
+            stub.write_text(fixed)
 
 
 def write_package_markers(out_dir: Path) -> None:

@@ -3,5 +3,5 @@ from google.protobuf import descriptor as _descriptor
 from typing import ClassVar as _ClassVar
 
 DESCRIPTOR: _descriptor.FileDescriptor
-PUBLIC_FIELD_NUMBER: _ClassVar[int]
+PUBLIC_FIELD_NUMBER: int
 public: _descriptor.FieldDescriptor
