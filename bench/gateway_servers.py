@@ -1,4 +1,4 @@
-"""Processes for bench_gateway: ``python -m bench.gateway_servers upstream`` or ``gateway <port> <heartbeat>``.
+"""Processes for bench_gateway: ``python -m bench.gateway_servers upstream|gateway <port> <heartbeat>``.
 
 ``upstream`` hosts trivial handlers behind the real mesh runtime: IdentityService.GetUser
 (answers a fixed user) and ConversationService.SendMessage (streams ``n`` events, ``n`` taken
@@ -25,12 +25,12 @@ USER = users_pb2.User(id="u-1", tenant_id="t-1", email="ada@example.com", userna
 
 
 class Identity(unimplemented(identity_pb2_grpc.IdentityServiceServicer, "bench")):  # type: ignore[misc]
-    async def GetUser(self, request: Any, context: Any) -> users_pb2.GetUserResponse:  # noqa: N802
+    async def GetUser(self, request: Any, context: Any) -> users_pb2.GetUserResponse:
         return users_pb2.GetUserResponse(user=USER)
 
 
 class Conversations(unimplemented(conversation_pb2_grpc.ConversationServiceServicer, "bench")):  # type: ignore[misc]
-    async def SendMessage(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def SendMessage(self, request: Any, context: Any) -> Any:
         count = int(request.content or "1")
         for index in range(count):
             delta = messages_pb2.ContentDelta(text="token ")
@@ -80,11 +80,16 @@ async def _gateway(upstream_port: int, heartbeat: float) -> None:
     discovery = make_discovery(settings)
     clients = ServiceClients(settings, discovery)
     app = create_app(settings, clients, on_shutdown=[clients.close, discovery.close])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP given explicitly: asyncio only sets TCP_NODELAY on sockets that say so,
+    # and without it every small response waits out the client's delayed ACK (~40 ms).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(16384)  # connections made before uvicorn runs wait in the backlog
     print(sock.getsockname()[1], flush=True)
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", backlog=16384)
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", backlog=16384, timeout_graceful_shutdown=5
+    )
     # uvicorn handles SIGTERM itself: a graceful stop, then the process ends.
     await uvicorn.Server(config).serve(sockets=[sock])
 

@@ -1,1 +1,1 @@
-"""The HTTP edge of the mesh: health, readiness and metrics for now; REST/SSE transcoding comes later."""
+"""The HTTP edge of the mesh: REST/JSON and SSE transcoded from the contracts, plus the compatible APIs."""

@@ -71,7 +71,9 @@ class EdgeCaller:
 
     @property
     def api_key_id(self) -> str | None:
-        return self.principal.token_id or None if self.principal.kind == "api_key" else None
+        if self.principal.kind != "api_key":
+            return None
+        return self.principal.token_id or None
 
 
 @dataclass(frozen=True, slots=True)

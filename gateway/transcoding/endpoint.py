@@ -34,7 +34,7 @@ from gateway.policies import ROUTE_KEY, limit_request
 from gateway.policies.request_id import accepted_request_id
 from gateway.streaming import ServerStream, StreamFormat
 from gateway.transcoding.bindings import CallKind, HttpBinding
-from gateway.transcoding.request import apply_body, apply_path, apply_query, parse_query
+from gateway.transcoding.request import apply_path, build_request, parse_query
 from gateway.transcoding.response import dumps, response_value
 from gateway.transcoding.router import BadPath, MethodMismatch, PathMatch, Router
 from gateway.upload import upload
@@ -97,15 +97,13 @@ class Transcoder:
         params = parse_query(request.scope.get("query_string", b""))
         fmt = _stream_format(binding, request, params)
         caller = await self._authenticator.authenticate(request, public=binding.public)
-        message = binding.request_class()
-        if binding.kind is not CallKind.CLIENT_STREAM:
-            if binding.body:
-                apply_body(binding, message, await self._read_body(request))
+        if binding.kind is CallKind.CLIENT_STREAM:
+            message = binding.request_class()
             apply_path(message, match.bindings)
-            apply_query(binding, message, params)
-            _resume(binding, message, request)
         else:
-            apply_path(message, match.bindings)
+            body = await self._read_body(request) if binding.body else b""
+            message = build_request(binding, match.bindings, params, body)
+            _resume(binding, message, request)
         model = getattr(message, binding.model_field.name) if binding.model_field is not None else ""
         await _limit(request, binding, caller, model)
         metadata = self._metadata(request, caller, request_id)

@@ -106,11 +106,6 @@ async def running(app: Starlette) -> AsyncIterator[str]:
         await asyncio.wait_for(task, 10)
 
 
-@pytest.fixture
-def live() -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[str]]:
-    return running
-
-
 @pytest.fixture(scope="session")
 def core_redis_url() -> Iterator[str]:
     """An embedded redis-server of these tests' own (rate limits)."""
