@@ -1,38 +1,58 @@
 """`python -m model_router`: wiring only.
 
-The seed channel from settings is written before the server accepts RPCs;
-resources are created here (never at import) and released after the last RPC
-drained.
+The seed channel from settings is written and the channel registry loaded before the
+server accepts RPCs; resources are created here (never at import) and released after
+the last RPC drained. Admin RPCs ask identity's Check for permissions (mesh.authz).
 """
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from mesh import authz
 from mesh.auth_jwt import remote_verifier
+from mesh.clients import ServiceClients
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.discovery import make_discovery
+from mesh.redis_client import connect_redis
 from mesh.server import ServiceParts, run_service
 from model_router import api
+from model_router.assembly import close_deps, open_deps
 from model_router.bootstrap import ensure_seed_channel
 
 
 async def build(settings: Settings) -> ServiceParts:
-    """Engine, discovery, token verifier and servicer; on failure, what was opened is closed again."""
+    """Engine, Redis, discovery, verifier, authorizer and servicer; on failure, what was opened is closed."""
     async with AsyncExitStack() as stack:
         engine = create_engine(settings, "model_router")
         stack.push_async_callback(engine.dispose)
+        redis = connect_redis(settings)
+        stack.push_async_callback(redis.aclose)
         discovery = make_discovery(settings)
         stack.push_async_callback(discovery.close)
         verifier, close_verifier = await remote_verifier(settings, discovery)
         stack.push_async_callback(close_verifier)
+        clients = ServiceClients(settings, discovery)
+        stack.push_async_callback(clients.close)
+        authorizer = await authz.remote_authorizer(clients.stub("identity"), redis)
+        stack.push_async_callback(authorizer.close)
+        authz.install(authorizer)
         await ensure_seed_channel(engine, settings)
+        # Build section: areas add what they need to ModelRouterDeps in model_router/assembly.py.
+        deps = await open_deps(settings, engine, redis)
+        stack.push_async_callback(close_deps, deps)
+
+        async def close() -> None:
+            await close_deps(deps)
+            await authorizer.close()
+            await clients.close()
+            await close_verifier()
+            await redis.aclose()
+            await engine.dispose()
+
         parts = ServiceParts(
-            bindings=[api.binding()],
-            discovery=discovery,
-            on_shutdown=[close_verifier, engine.dispose],
-            verifier=verifier,
+            bindings=[api.binding(deps)], discovery=discovery, on_shutdown=[close], verifier=verifier
         )
         stack.pop_all()
         return parts

@@ -26,13 +26,16 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    any_,
     delete,
     func,
+    literal,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mesh.db import outbox_table, service_metadata
@@ -65,11 +68,19 @@ channels = Table(
     Column("test_model", Text, nullable=True),
     Column("used_quota", BigInteger, nullable=False, server_default=text("0")),
     Column("balance", Numeric, nullable=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("tags", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    Column("settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("timeout_ms", Integer, nullable=True),
+    Column("rpm_limit", Integer, nullable=False, server_default=text("0")),
+    Column("tpm_limit", BigInteger, nullable=False, server_default=text("0")),
+    Column("key_selection", Text, nullable=False, server_default="random"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("name"),
     CheckConstraint("status IN ('enabled', 'manually_disabled', 'auto_disabled')", name="status_known"),
     CheckConstraint("weight >= 0", name="weight_non_negative"),
+    CheckConstraint("key_selection IN ('random', 'round_robin')", name="key_selection_known"),
 )
 
 channel_keys = Table(
@@ -163,3 +174,242 @@ async def replace_keys(conn: AsyncConnection, channel_id: uuid.UUID, keys: Seque
                 for key in keys
             ],
         )
+
+
+# Admin and registry queries; rows come back as plain dicts.
+
+CHANNEL_COLUMNS = (
+    "name",
+    "type",
+    "base_url",
+    "priority",
+    "weight",
+    "groups",
+    "models",
+    "model_mapping",
+    "abilities",
+    "test_model",
+)
+
+
+async def create_channel(conn: AsyncConnection, values: dict[str, Any]) -> dict[str, Any]:
+    row = (await conn.execute(channels.insert().values(**values).returning(*channels.c))).one()
+    return dict(row._mapping)
+
+
+async def get_channel(
+    conn: AsyncConnection, channel_id: uuid.UUID, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    query = select(channels).where(channels.c.id == channel_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+async def patch_channel(
+    conn: AsyncConnection, channel_id: uuid.UUID, values: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Change ``values`` and bump ``updated_at`` (the etag); None when the channel does not exist."""
+    row = (
+        await conn.execute(
+            update(channels)
+            .where(channels.c.id == channel_id)
+            .values(**values, updated_at=func.clock_timestamp())
+            .returning(*channels.c)
+        )
+    ).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+async def delete_channel(conn: AsyncConnection, channel_id: uuid.UUID) -> bool:
+    result = await conn.execute(delete(channels).where(channels.c.id == channel_id).returning(channels.c.id))
+    return result.one_or_none() is not None
+
+
+@dataclass(frozen=True)
+class ChannelFilter:
+    """ListChannels' filters; empty values do not filter."""
+
+    type: str = ""
+    status: str = ""
+    group: str = ""
+    model: str = ""
+    name_contains: str = ""
+    tag: str = ""
+
+
+# ListChannels order_by values and their ORDER BY (id last, so pages are stable).
+CHANNEL_ORDERS: dict[str, tuple[Any, ...]] = {
+    "": (channels.c.priority.desc(), channels.c.name),
+    "priority desc": (channels.c.priority.desc(), channels.c.name),
+    "priority": (channels.c.priority, channels.c.name),
+    "name": (channels.c.name,),
+    "name desc": (channels.c.name.desc(),),
+    "create_time": (channels.c.created_at,),
+    "create_time desc": (channels.c.created_at.desc(),),
+}
+
+
+def _channel_where(flt: ChannelFilter) -> list[Any]:
+    where: list[Any] = []
+    if flt.type:
+        where.append(channels.c.type == flt.type)
+    if flt.status:
+        where.append(channels.c.status == flt.status)
+    if flt.group:
+        where.append(literal(flt.group) == any_(channels.c.groups))
+    if flt.tag:
+        where.append(literal(flt.tag) == any_(channels.c.tags))
+    if flt.name_contains:
+        escaped = flt.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(channels.c.name.ilike(f"%{escaped}%", escape="\\"))
+    if flt.model:
+        pattern = func.unnest(channels.c.models).column_valued("pattern")
+        serves = (
+            select(1)
+            .where(
+                (pattern == flt.model)
+                | ((func.right(pattern, 1) == "*") & func.starts_with(flt.model, func.left(pattern, -1)))
+            )
+            .exists()
+        )
+        where.append(serves | channels.c.model_mapping.has_key(flt.model))
+    return where
+
+
+async def list_channels(
+    conn: AsyncConnection, flt: ChannelFilter, *, order_by: str, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page in ``order_by`` (a key of :data:`CHANNEL_ORDERS`) and the total matching the filter."""
+    where = _channel_where(flt)
+    total = (await conn.execute(select(func.count()).select_from(channels).where(*where))).scalar_one()
+    rows = await conn.execute(
+        select(channels)
+        .where(*where)
+        .order_by(*CHANNEL_ORDERS[order_by], channels.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+def _usable_key() -> Any:
+    """Active keys, and keys whose cool-down is over."""
+    return (channel_keys.c.status == "active") | (
+        (channel_keys.c.status == "cooling_down") & (channel_keys.c.cooldown_until <= func.now())
+    )
+
+
+async def key_counts(
+    conn: AsyncConnection, channel_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(stored, usable now) keys per channel."""
+    if not channel_ids:
+        return {}
+    usable = _usable_key()
+    rows = await conn.execute(
+        select(
+            channel_keys.c.channel_id,
+            func.count(),
+            func.count().filter(usable),
+        )
+        .where(channel_keys.c.channel_id.in_(channel_ids))
+        .group_by(channel_keys.c.channel_id)
+    )
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+async def insert_keys(
+    conn: AsyncConnection, channel_id: uuid.UUID, keys: Sequence[StoredKey]
+) -> list[dict[str, Any]]:
+    """Insert keys, skipping fingerprints already stored for the channel; returns the new rows."""
+    if not keys:
+        return []
+    stmt = (
+        pg_insert(channel_keys)
+        .values(
+            [
+                {
+                    "channel_id": channel_id,
+                    "key_ciphertext": k.ciphertext,
+                    "key_fingerprint": k.fingerprint,
+                    "key_hint": k.hint,
+                }
+                for k in keys
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=[channel_keys.c.channel_id, channel_keys.c.key_fingerprint])
+        .returning(*channel_keys.c)
+    )
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+async def list_keys(
+    conn: AsyncConnection, channel_id: uuid.UUID, *, status: str | None, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    where = [channel_keys.c.channel_id == channel_id]
+    if status is not None:
+        where.append(channel_keys.c.status == status)
+    rows = await conn.execute(
+        select(channel_keys)
+        .where(*where)
+        .order_by(channel_keys.c.created_at, channel_keys.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def set_key_status(
+    conn: AsyncConnection, channel_id: uuid.UUID, key_id: uuid.UUID, status: str, reason: str | None
+) -> dict[str, Any] | None:
+    """Set an operator's status; any cool-down ends. None when the key is not the channel's."""
+    row = (
+        await conn.execute(
+            update(channel_keys)
+            .where(channel_keys.c.channel_id == channel_id, channel_keys.c.id == key_id)
+            .values(status=status, reason=reason, cooldown_until=None, updated_at=func.clock_timestamp())
+            .returning(*channel_keys.c)
+        )
+    ).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+async def delete_key(conn: AsyncConnection, channel_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+    result = await conn.execute(
+        delete(channel_keys)
+        .where(channel_keys.c.channel_id == channel_id, channel_keys.c.id == key_id)
+        .returning(channel_keys.c.id)
+    )
+    return result.one_or_none() is not None
+
+
+async def touch_channel(conn: AsyncConnection, channel_id: uuid.UUID) -> None:
+    """Bump the channel's etag after a change to its keys, so registries notice it."""
+    await conn.execute(
+        update(channels).where(channels.c.id == channel_id).values(updated_at=func.clock_timestamp())
+    )
+
+
+async def routing_fingerprint(conn: AsyncConnection) -> tuple[Any, ...]:
+    """Cheap summary that changes whenever anything routing depends on changes (checked periodically)."""
+    chans = (await conn.execute(select(func.count(), func.max(channels.c.updated_at)))).one()
+    keys = (
+        await conn.execute(
+            select(func.count(), func.max(channel_keys.c.updated_at), func.count().filter(_usable_key()))
+        )
+    ).one()
+    return (*chans, *keys)
+
+
+async def routable_rows(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Enabled channels and their keys usable now (active, or cool-down over)."""
+    rows = await conn.execute(select(channels).where(channels.c.status == "enabled"))
+    keys = await conn.execute(
+        select(channel_keys.c.id, channel_keys.c.channel_id, channel_keys.c.key_ciphertext)
+        .join(channels, channels.c.id == channel_keys.c.channel_id)
+        .where(channels.c.status == "enabled", _usable_key())
+        .order_by(channel_keys.c.created_at, channel_keys.c.id)
+    )
+    return [dict(r._mapping) for r in rows], [dict(r._mapping) for r in keys]

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis.asyncio as aredis
 from chatmesh.identity.v1 import api_keys_pb2, auth_pb2, identity_pb2_grpc
-from conftest import gateway_for
 from gwcore_echo import EchoState
+from gwcore_support import gateway_for
 
 from gateway.edge_auth import EdgeAuthenticator
 from mesh.auth import Principal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import httpx
-from conftest import Served, gateway_for
+from gwcore_support import Served, gateway_for
 
 TYPE = "type.googleapis.com/google.rpc."
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import gateway_for
 from gwcore_echo import EchoState, echo_service
+from gwcore_support import gateway_for
 from starlette.applications import Starlette
 
 from gateway.app import create_app

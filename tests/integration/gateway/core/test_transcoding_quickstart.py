@@ -21,8 +21,8 @@ from chatmesh.conversation.v1 import (
 )
 from chatmesh.identity.v1 import api_keys_pb2, auth_pb2, identity_pb2_grpc, users_pb2
 from chatmesh.model_router.v1 import channels_pb2, model_router_pb2_grpc
-from conftest import running
 from gwcore_sse import read_sse
+from gwcore_support import running
 
 from gateway.app import create_app
 from mesh.clients import ServiceClients

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Served
+from gwcore_support import Served
 
 
 def echo_of(response: Any) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import gateway_for, running
 from gwcore_echo import EchoState
 from gwcore_sse import read_sse
+from gwcore_support import gateway_for, running
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import gateway_for, running
 from gwcore_echo import EchoState
+from gwcore_support import gateway_for, running
 
 from gateway.upload import CHUNK_BYTES
 

@@ -1,0 +1,36 @@
+"""model_router's gRPC servicer: one class assembled from per-area mixins.
+
+Each mixin (channels and models: mr-channels, inference: mr-relay) overrides the
+RPCs it builds; whatever none of them overrides still answers UNIMPLEMENTED
+through the sanctioned stub base. Mixins reach their dependencies via
+``self.deps``, which `model_router/assembly.py` builds.
+"""
+
+from __future__ import annotations
+
+from chatmesh.model_router.v1 import model_router_pb2, model_router_pb2_grpc
+
+from mesh.server import ServiceBinding, unimplemented
+from model_router.api.channels import ChannelsApi
+from model_router.api.inference import InferenceApi
+from model_router.api.models import ModelsApi
+from model_router.deps import ModelRouterDeps
+
+__all__ = ["SERVICE_NAME", "ModelRouterServicer", "binding"]
+
+SERVICE_NAME: str = model_router_pb2.DESCRIPTOR.services_by_name["ModelRouterService"].full_name
+
+_Unbuilt = unimplemented(model_router_pb2_grpc.ModelRouterServiceServicer, issue="issue 5")
+
+
+class ModelRouterServicer(ChannelsApi, ModelsApi, InferenceApi, _Unbuilt):  # type: ignore[misc,valid-type]
+    def __init__(self, deps: ModelRouterDeps) -> None:
+        self.deps = deps
+
+
+def binding(deps: ModelRouterDeps) -> ServiceBinding:
+    return ServiceBinding(
+        name=SERVICE_NAME,
+        add_to_server=model_router_pb2_grpc.add_ModelRouterServiceServicer_to_server,
+        servicer=ModelRouterServicer(deps),
+    )

@@ -1,0 +1,151 @@
+"""In-memory snapshot of routable channels, refreshed on change across instances.
+
+Every request selects from the current snapshot without touching Postgres. An
+admin change publishes on :data:`CHANNELS_CHANGED` after its commit; every
+instance reloads on that message. Pub/sub can miss messages (Redis down, a
+reconnect), so a periodic check of a cheap fingerprint (row counts and latest
+``updated_at``) reloads too: changes land within ``reload_seconds`` at worst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mesh.invalidation import InvalidationListener, publish
+from mesh.secrets import SecretBox, SecretDecryptError
+from model_router import store
+from model_router.channel_rows import routable_channel
+from model_router.domain.channels import ChannelKey, RoutableChannel
+from model_router.domain.selection import ChannelIndex
+from model_router.store import CHANNEL_KEY_CONTEXT
+
+__all__ = ["CHANNELS_CHANGED", "ChannelRegistry", "RegistrySnapshot"]
+
+log = logging.getLogger(__name__)
+
+CHANNELS_CHANGED = "model_router:channels:changed"
+DEFAULT_RELOAD_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RegistrySnapshot:
+    """One consistent view: the enabled channels and their selection index."""
+
+    index: ChannelIndex
+    by_id: dict[str, RoutableChannel]
+    loaded_at: float
+
+    @classmethod
+    def of(cls, channels: list[RoutableChannel]) -> RegistrySnapshot:
+        return cls(ChannelIndex(channels), {c.id: c for c in channels}, time.monotonic())
+
+
+class ChannelRegistry:
+    """Holds the current :class:`RegistrySnapshot`; :meth:`start` loads it and keeps it fresh."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        secrets: SecretBox,
+        redis: Redis | None,
+        *,
+        reload_seconds: float = DEFAULT_RELOAD_SECONDS,
+    ) -> None:
+        self._engine = engine
+        self._secrets = secrets
+        self._redis = redis
+        self._reload_seconds = reload_seconds
+        self._snapshot = RegistrySnapshot.of([])
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._listener: InvalidationListener | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def snapshot(self) -> RegistrySnapshot:
+        return self._snapshot
+
+    @property
+    def index(self) -> ChannelIndex:
+        return self._snapshot.index
+
+    def get(self, channel_id: str) -> RoutableChannel | None:
+        return self._snapshot.by_id.get(channel_id)
+
+    async def start(self) -> None:
+        """Load once, then listen for change announcements and check periodically."""
+        await self.reload()
+        if self._redis is not None:
+            self._listener = InvalidationListener(
+                self._redis, {CHANNELS_CHANGED: self._on_message}, on_reset=self._wake.set
+            )
+            await self._listener.start()
+        self._task = asyncio.create_task(self._run(), name="channel-registry")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def changed(self) -> None:
+        """After a committed change: reload here at once and tell the other instances.
+
+        Never raises: the change is committed already, and the periodic reload still
+        picks it up if this reload fails.
+        """
+        try:
+            await self.reload()
+        except Exception:
+            log.warning("channel registry reload after a change failed", exc_info=True)
+            self._wake.set()
+        await publish(self._redis, CHANNELS_CHANGED, "changed")
+
+    async def reload(self, *, only_if_changed: bool = False) -> None:
+        async with self._lock:
+            async with self._engine.connect() as conn:
+                fingerprint = await store.routing_fingerprint(conn)
+                if only_if_changed and fingerprint == self._fingerprint:
+                    return
+                rows, keys = await store.routable_rows(conn)
+            self._snapshot = RegistrySnapshot.of(self._build(rows, keys))
+            self._fingerprint = fingerprint
+        log.debug("channel registry reloaded", extra={"channels": len(rows)})
+
+    def _build(self, rows: list[dict[str, Any]], keys: list[dict[str, Any]]) -> list[RoutableChannel]:
+        by_channel: dict[str, list[ChannelKey]] = {}
+        for key in keys:
+            try:
+                secret = self._secrets.decrypt(bytes(key["key_ciphertext"]), CHANNEL_KEY_CONTEXT).decode()
+            except SecretDecryptError:
+                log.error("channel key cannot be decrypted; skipped", extra={"key_id": str(key["id"])})
+                continue
+            by_channel.setdefault(str(key["channel_id"]), []).append(ChannelKey(str(key["id"]), secret))
+        return [routable_channel(row, tuple(by_channel.get(str(row["id"]), ()))) for row in rows]
+
+    def _on_message(self, message: str) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._reload_seconds)
+            woken = self._wake.is_set()
+            self._wake.clear()
+            try:
+                await self.reload(only_if_changed=not woken)
+            except Exception:
+                log.warning("channel registry reload failed; keeping the last snapshot", exc_info=True)
