@@ -1,23 +1,10 @@
-"""analytics's gRPC servicer: protobuf in, domain calls, protobuf out.
-
-Every RPC answers UNIMPLEMENTED until its issue is planned and built; the binding is what
-`analytics/__main__.py` hands to mesh.server.
-"""
+"""analytics's gRPC servicer: every RPC answers UNIMPLEMENTED until its issue is planned and built."""
 
 from __future__ import annotations
 
-from chatmesh.analytics.v1 import analytics_pb2, analytics_pb2_grpc
-
-from mesh.server import ServiceBinding, unimplemented
-
-SERVICE_NAME: str = analytics_pb2.DESCRIPTOR.services_by_name["AnalyticsService"].full_name
-
-Servicer = unimplemented(analytics_pb2_grpc.AnalyticsServiceServicer, issue="not yet planned")
+from mesh import unbuilt
+from mesh.server import ServiceBinding
 
 
 def binding() -> ServiceBinding:
-    return ServiceBinding(
-        name=SERVICE_NAME,
-        add_to_server=analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server,
-        servicer=Servicer(),
-    )
+    return unbuilt.binding("analytics", "AnalyticsService", issue="not yet planned")
