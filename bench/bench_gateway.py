@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,7 +31,7 @@ import psutil
 from chatmesh.conversation.v1 import conversation_pb2_grpc, messages_pb2
 from chatmesh.identity.v1 import identity_pb2_grpc, users_pb2
 
-from bench.harness import Figures, Report, measure, peak_rss_mb
+from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ((1, 1500), (16, 4000), (64, 6000))
@@ -52,24 +51,7 @@ SEND_PATH = "/v1/conversations/c-1/messages:send"
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], int]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.gateway_servers", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    while line and not line.strip().isdigit():
-        line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"bench server {args[0]} did not start (exit code {proc.wait()})")
-    # Drain the rest (JSON logs) so a full pipe never blocks the server.
-    subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
-    return proc, int(line)
+    return start_server_process("bench.gateway_servers", *args)
 
 
 class CpuWatch:

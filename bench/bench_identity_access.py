@@ -17,7 +17,6 @@ Server side: ``python -m bench.bench_identity_access serve cached|uncached <db> 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 import grpc
 from chatmesh.identity.v1 import api_keys_pb2, auth_pb2, identity_pb2_grpc
 
-from bench.harness import Figures, Report, measure, peak_rss_mb
+from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
 from mesh.config import Settings, load_settings
 from mesh.embedded.common import free_port
 from mesh.infra import EmbeddedPostgres, EmbeddedRedis
@@ -98,25 +97,7 @@ async def _seed(settings: Settings) -> list[str]:
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], int]:
-    """A server child process (``python -m <args>``) and the port it prints."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    while line and not line.strip().isdigit():
-        line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"{args} did not start (exit code {proc.wait()})")
-    # Drain the server's log lines so its stdout pipe never fills and blocks it.
-    subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
-    return proc, int(line)
+    return start_server_process(*args)
 
 
 async def _level(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import shutil
 import signal
 import statistics
@@ -38,7 +37,7 @@ import grpc
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 from redis.asyncio import Redis
 
-from bench.harness import Figures, Report, measure, peak_rss_mb
+from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
 from identity.domain.passwords import hash_password, verify_password
 from identity.domain.tokens import SigningKey, TokenPolicy, encode_token, generate_signing_key, new_claims
 from mesh.auth_jwt import VERIFIED_MEMO_SIZE, JwtVerifier
@@ -186,23 +185,7 @@ async def _local(report: Report, settings: Settings) -> None:
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], int]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    while line and not line.strip().isdigit():
-        line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"{args} did not start (exit code {proc.wait()})")
-    subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
-    return proc, int(line)
+    return start_server_process(*args)
 
 
 async def _seed(settings: Settings) -> None:

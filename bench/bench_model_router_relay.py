@@ -11,10 +11,8 @@ total latency per request (the table) and time to the first content token (notes
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,7 +21,7 @@ import grpc
 import httpx
 from chatmesh.model_router.v1 import chat_pb2, inference_pb2, model_router_pb2_grpc
 
-from bench.harness import Figures, Report, measure, peak_rss_mb
+from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ((1, 20), (16, 160), (64, 640))
@@ -39,23 +37,7 @@ BODY = {
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], int]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.relay_servers", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    while line and not line.strip().isdigit():
-        line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"bench server {args[0]} did not start (exit code {proc.wait()})")
-    subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
-    return proc, int(line)
+    return start_server_process("bench.relay_servers", *args)
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:

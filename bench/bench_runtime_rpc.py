@@ -13,16 +13,14 @@ saturated load generator shows up instead of hiding in the figures.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import grpc
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 
-from bench.harness import Figures, Report, measure, peak_rss_mb
+from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
 from mesh.clients import ServiceClients
 from mesh.config import load_settings
 from mesh.discovery import make_discovery
@@ -35,26 +33,7 @@ MESH = "mesh.server + mesh.clients"
 
 
 def _start(kind: str) -> tuple[subprocess.Popen[str], int]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.rpc_servers", kind],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    # The mesh server logs a "serving" line before the port is announced.
-    line = proc.stdout.readline()
-    while line and not line.strip().isdigit():
-        line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"{kind} bench server did not start (exit code {proc.wait()})")
-    port = int(line)
-    # Drain the mesh server's per-RPC log lines so its stdout pipe never fills and blocks it.
-    subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
-    return proc, port
+    return start_server_process("bench.rpc_servers", kind)
 
 
 async def _measure_level(subject: str, call: object, concurrency: int, requests: int, report: Report) -> None:

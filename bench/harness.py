@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -18,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -125,3 +129,28 @@ def _cpu_count() -> int:
     import os
 
     return os.cpu_count() or 1
+
+
+def start_server_process(*argv: str) -> tuple[subprocess.Popen[str], int]:
+    """``python -m <argv>`` as a child process and the port it prints on a line of its own.
+
+    Servers run in their own processes so the load generator does not share their event
+    loop; their log lines are drained so a full stdout pipe never blocks them.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    while line and not line.strip().isdigit():
+        line = proc.stdout.readline()
+    if not line:
+        raise RuntimeError(f"{' '.join(argv)} did not start (exit code {proc.wait()})")
+    subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
+    return proc, int(line)
