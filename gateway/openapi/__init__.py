@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterable
 
 from google.protobuf.descriptor import ServiceDescriptor
@@ -18,6 +19,9 @@ __all__ = ["OPENAPI_PATH", "build_document", "openapi_route", "shadowed_by"]
 OPENAPI_PATH = "/openapi.json"
 
 
+_CONVERTER = re.compile(r"\{(\w+):\w+\}")
+
+
 def shadowed_by(routes: Iterable[BaseRoute]) -> set[tuple[str, str]]:
     """(method, path) pairs that explicit routes serve, so the document leaves them to those routes."""
     found: set[tuple[str, str]] = set()
@@ -25,7 +29,9 @@ def shadowed_by(routes: Iterable[BaseRoute]) -> set[tuple[str, str]]:
         path = getattr(route, "path", None)
         methods = getattr(route, "methods", None)
         if isinstance(path, str) and methods:
-            found.update((method, path) for method in methods if method != "HEAD")
+            # Starlette's converters (`{model_id:path}`) are not part of an OpenAPI path template.
+            plain = _CONVERTER.sub(r"{\1}", path)
+            found.update((method, plain) for method in methods if method != "HEAD")
     return found
 
 

@@ -167,3 +167,8 @@ def test_comments_become_descriptions() -> None:
     assert everything["description"] == "All the types."
     assert everything["properties"]["aString"]["description"] == "Just a string."
     assert doc["tags"] == [{"name": "ThingService", "description": "Things."}]
+
+
+def test_a_starlette_converter_in_an_explicit_route_still_shadows_the_binding() -> None:
+    routes = [Route("/v1/models/{model_id:path}", lambda request: None, methods=["GET"])]
+    assert shadowed_by(routes) == {("GET", "/v1/models/{model_id}")}
