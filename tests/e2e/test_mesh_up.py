@@ -62,6 +62,16 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _closes_within(port: int, seconds: float) -> bool:
+    """A server's last checkpoint can outlast its stop command on a loaded machine; give it time."""
+    deadline = time.monotonic() + seconds
+    while _listening(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _free_port(taken: set[int], *, with_metrics: bool = False) -> int:
     """A free port not handed out yet; with_metrics: one whose metrics port (+offset) is free too."""
     while True:
@@ -380,8 +390,8 @@ def test_ctrl_c_stops_everything_and_a_second_run_finds_the_data(mesh: Mesh, fir
     unclean = [line for line in first_run.lines if "while stopping" in line]
     assert not unclean, "every process should exit 0 on SIGTERM:\n" + "\n".join(unclean)
     assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    assert not _listening(mesh.ports["postgres"]), "embedded postgres still listening"
-    assert not _listening(mesh.ports["redis"]), "embedded redis still listening"
+    assert _closes_within(mesh.ports["postgres"], 15), "embedded postgres still listening"
+    assert _closes_within(mesh.ports["redis"], 15), "embedded redis still listening"
     assert not [
         p for p in psutil.process_iter(["cmdline"]) if str(mesh.data_dir) in " ".join(p.info["cmdline"] or [])
     ]
