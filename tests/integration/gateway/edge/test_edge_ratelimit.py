@@ -87,7 +87,9 @@ async def test_two_app_instances_on_one_redis_enforce_one_limit(edge_redis_url: 
 
 
 async def test_concurrent_requests_never_exceed_the_limit(redis_client: aredis.Redis) -> None:
-    settings = _settings(RateLimitRule(scope="user", limit=10, window_seconds=60))
+    # A generous Redis timeout: on a loaded machine a slow answer would fail open and let extras through.
+    rule = RateLimitRule(scope="user", limit=10, window_seconds=60)
+    settings = _settings(rule, gateway_rate_limit_timeout_seconds=5.0)
     async with _client(build(settings, redis_client)) as http:
         answers = await asyncio.gather(*(http.get("/hello", headers={"X-Test-User": "u"}) for _ in range(30)))
     assert sorted(a.status_code for a in answers) == [200] * 10 + [429] * 20
