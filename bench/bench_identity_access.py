@@ -29,7 +29,7 @@ from pathlib import Path
 import grpc
 from chatmesh.identity.v1 import api_keys_pb2, auth_pb2, identity_pb2_grpc
 
-from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
+from bench.harness import Figures, Report, announce_and_wait, measure, peak_rss_mb, start_server_process
 from mesh.config import Settings, load_settings
 from mesh.embedded.common import free_port
 from mesh.infra import EmbeddedPostgres, EmbeddedRedis
@@ -218,10 +218,7 @@ async def _serve(kind: str, database_url: str, redis_url: str, data_dir: str) ->
     running = await start_server(
         "identity", [api.binding(deps)], settings, port=0, metrics_port=-1, verifier=deps.verifier
     )
-    print(running.port, flush=True)
-    done = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
-    await done.wait()
+    await announce_and_wait(running.port)
     await running.stop(0)
     await close_deps(deps)
     await redis_client.aclose()

@@ -37,7 +37,7 @@ import grpc
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 from redis.asyncio import Redis
 
-from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
+from bench.harness import Figures, Report, announce_and_wait, measure, peak_rss_mb, start_server_process
 from identity.domain.passwords import hash_password, verify_password
 from identity.domain.tokens import SigningKey, TokenPolicy, encode_token, generate_signing_key, new_claims
 from mesh.auth_jwt import VERIFIED_MEMO_SIZE, JwtVerifier
@@ -378,10 +378,7 @@ async def _serve(database_url: str, redis_url: str, data_dir: str) -> None:
     running = await start_server(
         "identity", [api.binding(deps)], settings, port=0, metrics_port=-1, verifier=deps.verifier
     )
-    print(running.port, flush=True)
-    done = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
-    await done.wait()
+    await announce_and_wait(running.port)
     await running.stop(0)
     await close_deps(deps)
     await redis_client.aclose()

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -154,3 +155,11 @@ def start_server_process(*argv: str) -> tuple[subprocess.Popen[str], int]:
         raise RuntimeError(f"{' '.join(argv)} did not start (exit code {proc.wait()})")
     subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
     return proc, int(line)
+
+
+async def announce_and_wait(port: int) -> None:
+    """Server side of :func:`start_server_process`: print the port, then wait for SIGTERM."""
+    print(port, flush=True)
+    done = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
+    await done.wait()

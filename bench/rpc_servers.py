@@ -9,7 +9,6 @@ Prints the bound port on a line of its own, then serves until SIGTERM.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import grpc
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 
+from bench.harness import announce_and_wait
 from mesh.stubs import unimplemented
 
 
@@ -50,10 +50,7 @@ async def _mesh() -> None:
 
 
 async def _announce_and_wait(port: int, stop: Callable[[], Awaitable[None]]) -> None:
-    print(port, flush=True)
-    done = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
-    await done.wait()
+    await announce_and_wait(port)
     await stop()
 
 
