@@ -178,9 +178,8 @@ class Mesh:
         return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=30)
 
 
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory: pytest.TempPathFactory) -> Mesh:
-    root = tmp_path_factory.mktemp("mesh")
+def make_mesh(root: Path, extra_env: dict[str, str] | None = None) -> Mesh:
+    """A mesh on free loopback ports with its data under ``root`` (``extra_env`` added last)."""
     taken: set[int] = set()
     ports = {svc: _free_port(taken, with_metrics=True) for svc in SERVICES}
     ports |= {name: _free_port(taken) for name in ("gateway", "postgres", "redis")}
@@ -198,7 +197,13 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Mesh:
             filter(None, [str(REPO), str(REPO / "gen"), os.environ.get("PYTHONPATH")])
         ),
     }
+    env |= extra_env or {}
     return Mesh(env, root, ports)
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> Mesh:
+    return make_mesh(tmp_path_factory.mktemp("mesh"))
 
 
 @pytest.fixture(scope="module")
