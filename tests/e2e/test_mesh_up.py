@@ -10,17 +10,12 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,176 +24,17 @@ import psutil
 import pytest
 
 from mesh.config import SERVICES
+from tests.support.mesh_process import (
+    GRACE_SECONDS,
+    METRICS_OFFSET,
+    Mesh,
+    MeshRun,
+    closes_within,
+    full_name,
+    make_mesh,
+)
 
 pytestmark = pytest.mark.e2e
-
-REPO = Path(__file__).resolve().parents[2]
-READY_MARK = "chatmesh is up"
-GRACE_SECONDS = 3
-READY_TIMEOUT = 60.0
-METRICS_OFFSET = 1000
-
-
-def _pascal(service: str) -> str:
-    return "".join(part.capitalize() for part in service.split("_"))
-
-
-def full_name(service: str) -> str:
-    return f"chatmesh.{service}.v1.{_pascal(service)}Service"
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _closes_within(port: int, seconds: float) -> bool:
-    """A server's last checkpoint can outlast its stop command on a loaded machine; give it time."""
-    deadline = time.monotonic() + seconds
-    while _listening(port):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
-def _free_port(taken: set[int], *, with_metrics: bool = False) -> int:
-    """A free port not handed out yet; with_metrics: one whose metrics port (+offset) is free too."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        wanted = {port, port + METRICS_OFFSET} if with_metrics else {port}
-        if max(wanted) > 65535 or wanted & taken or not all(_is_free(p) for p in wanted - {port}):
-            continue
-        taken.update(wanted)
-        return port
-
-
-def grpcurl_binary() -> str:
-    local = REPO / ".venv" / "bin" / "grpcurl"
-    found = str(local) if local.exists() else shutil.which("grpcurl")
-    assert found, "grpcurl binary not found (make setup installs it into .venv/bin)"
-    return found
-
-
-@dataclass
-class MeshRun:
-    """One `python -m mesh up` process with its output collected in the background."""
-
-    process: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-    ready: threading.Event = field(default_factory=threading.Event)
-
-    def pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if READY_MARK in line:
-                self.ready.set()
-
-    def output(self, last: int = 80) -> str:
-        return "\n".join(self.lines[-last:])
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT + 15
-        while not self.ready.wait(0.2):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mesh did not come up (exit {self.process.poll()}):\n{self.output()}")
-
-    def children(self) -> list[psutil.Process]:
-        return psutil.Process(self.process.pid).children(recursive=True)
-
-    def service_pid(self, service: str) -> int:
-        for proc in self.children():
-            try:
-                cmdline = proc.cmdline()
-            except psutil.Error:
-                continue
-            if cmdline[-2:] == ["-m", service]:
-                return int(proc.pid)
-        raise AssertionError(f"no child runs {service}")
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=GRACE_SECONDS + 20)
-        except subprocess.TimeoutExpired:
-            for proc in self.children():
-                proc.kill()
-            self.process.kill()
-            raise
-
-
-@dataclass
-class Mesh:
-    env: dict[str, str]
-    cwd: Path
-    ports: dict[str, int]
-
-    @property
-    def data_dir(self) -> Path:
-        return Path(self.env["CHATMESH_DATA_DIR"])
-
-    @property
-    def gateway(self) -> str:
-        return f"http://127.0.0.1:{self.ports['gateway']}"
-
-    def address(self, service: str) -> str:
-        return f"127.0.0.1:{self.ports[service]}"
-
-    def start(self) -> MeshRun:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mesh", "up", "--ready-timeout", str(READY_TIMEOUT)],
-            cwd=self.cwd,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        run = MeshRun(process)
-        threading.Thread(target=run.pump, daemon=True).start()
-        return run
-
-    def grpcurl(self, *args: str, data: str | None = None) -> subprocess.CompletedProcess[str]:
-        argv = [grpcurl_binary(), "-plaintext", "-max-time", "10"]
-        if data is not None:
-            argv += ["-d", data]
-        return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=30)
-
-
-def make_mesh(root: Path, extra_env: dict[str, str] | None = None) -> Mesh:
-    """A mesh on free loopback ports with its data under ``root`` (``extra_env`` added last)."""
-    taken: set[int] = set()
-    ports = {svc: _free_port(taken, with_metrics=True) for svc in SERVICES}
-    ports |= {name: _free_port(taken) for name in ("gateway", "postgres", "redis")}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATMESH_")}
-    env |= {f"CHATMESH_{svc.upper()}_PORT": str(port) for svc, port in ports.items() if svc in SERVICES}
-    env |= {
-        "CHATMESH_GATEWAY_PORT": str(ports["gateway"]),
-        "CHATMESH_EMBEDDED_POSTGRES_PORT": str(ports["postgres"]),
-        "CHATMESH_EMBEDDED_REDIS_PORT": str(ports["redis"]),
-        "CHATMESH_METRICS_PORT_OFFSET": str(METRICS_OFFSET),
-        "CHATMESH_DATA_DIR": str(root / "data"),
-        "CHATMESH_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
-        "CHATMESH_ENVIRONMENT": "test",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(REPO), str(REPO / "gen"), os.environ.get("PYTHONPATH")])
-        ),
-    }
-    env |= extra_env or {}
-    return Mesh(env, root, ports)
 
 
 @pytest.fixture(scope="module")
@@ -395,8 +231,8 @@ def test_ctrl_c_stops_everything_and_a_second_run_finds_the_data(mesh: Mesh, fir
     unclean = [line for line in first_run.lines if "while stopping" in line]
     assert not unclean, "every process should exit 0 on SIGTERM:\n" + "\n".join(unclean)
     assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    assert _closes_within(mesh.ports["postgres"], 15), "embedded postgres still listening"
-    assert _closes_within(mesh.ports["redis"], 15), "embedded redis still listening"
+    assert closes_within(mesh.ports["postgres"], 15), "embedded postgres still listening"
+    assert closes_within(mesh.ports["redis"], 15), "embedded redis still listening"
     assert not [
         p for p in psutil.process_iter(["cmdline"]) if str(mesh.data_dir) in " ".join(p.info["cmdline"] or [])
     ]

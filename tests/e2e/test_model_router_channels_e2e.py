@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 # The mesh fixtures are imported so that this module boots (and stops) its own mesh.
-from tests.e2e.test_mesh_up import Mesh, MeshRun, _snake, full_name
+from tests.e2e.test_mesh_up import _snake
 from tests.e2e.test_mesh_up import first_run as first_run
 from tests.e2e.test_mesh_up import mesh as mesh
+from tests.support.mesh_process import Mesh, MeshRun, full_name
 
 
 def _call(mesh: Mesh, service: str, method: str, data: dict[str, object], token: str = "") -> Any:
