@@ -261,16 +261,16 @@ async def run() -> Report:
             await raw.stop()
     report.peak_rss_mb = peak_rss_mb()
     for concurrency, _ in LEVELS:
-        row, base = report._row(OUTBOX, concurrency), report._row(RAW, concurrency)
-        producer = report._row(PRODUCER, concurrency)
+        row, base = report.row(OUTBOX, concurrency), report.row(RAW, concurrency)
+        producer = report.row(PRODUCER, concurrency)
         report.notes.append(
             f"  c={concurrency}: outbox adds {row.p50_ms - base.p50_ms:+.2f} ms to P50 "
             f"(x{report.ratio(OUTBOX, RAW, concurrency):.1f}), of which the producer's own transaction "
             f"{producer.p50_ms:.2f} ms; throughput {row.rps:.0f}/s vs {base.rps:.0f}/s"
         )
     burst, base = (
-        report._row(f"{OUTBOX} burst", BURST_PRODUCERS),
-        report._row(f"{RAW} burst", BURST_PRODUCERS),
+        report.row(f"{OUTBOX} burst", BURST_PRODUCERS),
+        report.row(f"{RAW} burst", BURST_PRODUCERS),
     )
     report.notes.append(
         f"  saturation: outbox {burst.rps:.0f} events/s vs raw {base.rps:.0f} events/s "

@@ -288,8 +288,8 @@ async def _open_streams_after(port: int, expected_gone: int) -> int:
 
 def _added(report: Report) -> None:
     for concurrency, _ in LEVELS:
-        mine = report._row(GATEWAY, concurrency)
-        base = report._row(DIRECT, concurrency)
+        mine = report.row(GATEWAY, concurrency)
+        base = report.row(DIRECT, concurrency)
         added_p50 = mine.p50_ms - base.p50_ms
         added_p99 = mine.p99_ms - base.p99_ms
         line = f"  c={concurrency}: gateway adds P50 {added_p50:+.3f} ms, P99 {added_p99:+.3f} ms"
@@ -299,15 +299,15 @@ def _added(report: Report) -> None:
             line += f" ({verdict} the <{TARGET_ADDED_P50_MS} / <{TARGET_ADDED_P99_MS} ms target)"
         report.notes.append(line)
     for concurrency in (LEVELS[0][0], LEVELS[-1][0]):
-        raw = report._row(RAW, concurrency)
-        base = report._row(DIRECT, concurrency)
+        raw = report.row(RAW, concurrency)
+        base = report.row(DIRECT, concurrency)
         report.notes.append(
             f"  c={concurrency}, raw client: gateway adds P50 {raw.p50_ms - base.p50_ms:+.3f} ms, "
             f"P99 {raw.p99_ms - base.p99_ms:+.3f} ms"
         )
     for concurrency in (1, 16):
-        mine = report._row(SSE_GATEWAY, concurrency)
-        base = report._row(SSE_DIRECT, concurrency)
+        mine = report.row(SSE_GATEWAY, concurrency)
+        base = report.row(SSE_DIRECT, concurrency)
         report.notes.append(
             f"  SSE c={concurrency}: time to first event adds P50 {mine.p50_ms - base.p50_ms:+.3f} ms, "
             f"P99 {mine.p99_ms - base.p99_ms:+.3f} ms"

@@ -45,11 +45,11 @@ class Report:
     peak_rss_mb: float = 0.0
 
     def ratio(self, subject: str, baseline: str, concurrency: int, metric: str = "p50_ms") -> float:
-        mine = self._row(subject, concurrency)
-        base = self._row(baseline, concurrency)
+        mine = self.row(subject, concurrency)
+        base = self.row(baseline, concurrency)
         return float(getattr(mine, metric)) / max(float(getattr(base, metric)), 1e-9)
 
-    def _row(self, subject: str, concurrency: int) -> Figures:
+    def row(self, subject: str, concurrency: int) -> Figures:
         for row in self.rows:
             if row.subject == subject and row.concurrency == concurrency:
                 return row
