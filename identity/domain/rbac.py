@@ -226,6 +226,8 @@ PERMISSION_CATALOGUE: tuple[tuple[str, str], ...] = (
     ("agents:read", "Read agents"),
     ("agents:update", "Change agents"),
     ("agents:delete", "Delete agents"),
+    ("mcp_servers:read", "Read the tenant's MCP tool servers"),
+    ("mcp_servers:update", "Manage the tenant's MCP tool servers and their secrets"),
     ("usage:read", "Read own usage"),
     ("analytics:read", "Read the tenant's dashboards and reports"),
     ("notifications:read", "Read own notifications"),

@@ -63,6 +63,7 @@ BUILT_IN_ROLES: tuple[RoleSpec, ...] = (
             "audit:read",
             "analytics:read",
             "notifications:*",
+            "mcp_servers:*",
         ),
         parent=DEVELOPER,
     ),

@@ -12,7 +12,13 @@ model_router's adapters run against it unchanged, with only the base URL pointed
 Failures are scripted per request (:meth:`FakeLLMUpstream.fail` queues them, one per request;
 ``always`` makes every request fail): an HTTP status with the provider's error body (and
 ``Retry-After`` for 429), a hang (no answer until the client gives up), or a stream cut after
-N chunks (the connection drops mid-stream). Every request is recorded for assertions.
+N chunks (the connection drops mid-stream). ``failure_rate`` fails that share of requests at
+random (an unreliable provider); set it to 0 (and ``always`` to None) to let the fake recover.
+Every request is recorded for assertions.
+
+Multi-step conversations (a model that calls a tool, then answers with its result) are
+scripted with ``script``: a function of the request body returning the reply to send, used
+instead of ``reply`` for chat requests when set.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,12 +76,19 @@ class FakeLLMUpstream:
     first_chunk_delay: float = 0.0
     always: Failure | None = None
     send_usage: bool = True  # False: ignore stream_options.include_usage, as some compatible servers do
+    failure_rate: float = 0.0  # share of requests (at random) failing with ``random_failure``
+    random_failure: Failure = field(default_factory=lambda: Failure(status=503))
+    script: Callable[[dict[str, Any]], FakeReply] | None = None  # chat reply per request body
     requests: list[Recorded] = field(default_factory=list)
     abandoned_streams: int = 0  # streams whose client went away before the last frame
     base_url: str = ""
     _queue: deque[Failure] = field(default_factory=deque)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
+
+    def reply_for(self, body: dict[str, Any]) -> FakeReply:
+        """The chat reply to a request: the script's choice when scripted, else ``reply``."""
+        return self.script(body) if self.script is not None else self.reply
 
     def fail(self, *failures: Failure) -> None:
         """Queue failures: the next requests fail in this order, later ones succeed."""
@@ -133,6 +147,8 @@ class FakeLLMUpstream:
     def _next_failure(self) -> Failure | None:
         if self._queue:
             return self._queue.popleft()
+        if self.always is None and self.failure_rate and random.random() < self.failure_rate:
+            return self.random_failure
         return self.always
 
     async def _failed(self, failure: Failure | None, error_body: Any) -> Response | None:
@@ -186,10 +202,11 @@ class FakeLLMUpstream:
         prompt = llm_wire.count_prompt_tokens(body.get("messages"))
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
+        reply = self.reply_for(body)
         if not body.get("stream"):
-            return JSONResponse(llm_wire.openai_completion(completion_id, created, model, prompt, self.reply))
+            return JSONResponse(llm_wire.openai_completion(completion_id, created, model, prompt, reply))
         include_usage = self.send_usage and bool((body.get("stream_options") or {}).get("include_usage"))
-        chunks = llm_wire.openai_chunks(completion_id, created, model, prompt, self.reply, include_usage)
+        chunks = llm_wire.openai_chunks(completion_id, created, model, prompt, reply, include_usage)
         frames = (f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks)
         return _event_stream(self._frames(_then_done(frames), failure))
 
@@ -225,9 +242,10 @@ class FakeLLMUpstream:
             messages.insert(0, {"content": body["system"]})
         prompt = llm_wire.count_prompt_tokens(messages)
         message_id = f"msg_{uuid.uuid4().hex[:24]}"
+        reply = self.reply_for(body)
         if not body.get("stream"):
-            return JSONResponse(llm_wire.anthropic_message(message_id, model, prompt, self.reply))
-        events = llm_wire.anthropic_events(message_id, model, prompt, self.reply)
+            return JSONResponse(llm_wire.anthropic_message(message_id, model, prompt, reply))
+        events = llm_wire.anthropic_events(message_id, model, prompt, reply)
         frames = (f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
         return _event_stream(self._frames(frames, failure))
 

@@ -1,0 +1,1 @@
+"""Agents: named turn configurations per tenant (store, validation, proto mapping)."""

@@ -1,0 +1,161 @@
+"""The ``orchestrator.agents`` table and :class:`AgentStore`, which the turn runner reads agents from.
+
+Nothing is cached: a turn reads the agent when it starts, so an update applies from
+the next turn on every instance. ``version`` counts updates and backs the etag.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from chatmesh.orchestrator.v1 import agents_pb2
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    DateTime,
+    Integer,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mesh.db import service_metadata
+from mesh.errors import NotFound
+from orchestrator.agents.messages import agent_message
+
+__all__ = [
+    "AgentFilter",
+    "AgentStore",
+    "agents",
+    "delete_agent",
+    "get_agent",
+    "insert_agent",
+    "list_agents",
+    "not_found",
+    "parse_agent_id",
+    "patch_agent",
+]
+
+metadata = service_metadata("orchestrator")
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("owner_user_id", Text, nullable=False, server_default=""),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("system_prompt_template", Text, nullable=False, server_default=""),
+    Column("template_variables", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("model", Text, nullable=False, server_default=""),
+    Column("parameters", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("tools", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    Column("knowledge_base_ids", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    Column("max_tool_steps", Integer, nullable=True),
+    Column("visibility", Text, nullable=False, server_default="private"),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("update_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def parse_agent_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def not_found(agent_id: str) -> NotFound:
+    return NotFound("agent not found", reason="AGENT_NOT_FOUND", metadata={"agent_id": agent_id})
+
+
+class AgentFilter:
+    """Which agents a caller sees: the tenant's shared ones and their own."""
+
+    def __init__(
+        self, tenant_id: str, user_id: str, *, visibility: str = "", name_contains: str = ""
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.user_id = user_id
+        self.visibility = visibility
+        self.name_contains = name_contains
+
+    def clauses(self) -> list[Any]:
+        found = [
+            agents.c.tenant_id == self.tenant_id,
+            or_(agents.c.visibility == "tenant", agents.c.owner_user_id == self.user_id),
+        ]
+        if self.visibility:
+            found.append(agents.c.visibility == self.visibility)
+        if self.name_contains:
+            escaped = self.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found.append(agents.c.name.ilike(f"%{escaped}%", escape="\\"))
+        return found
+
+
+async def insert_agent(conn: AsyncConnection, values: Mapping[str, Any]) -> dict[str, Any]:
+    row = (await conn.execute(insert(agents).values(id=uuid.uuid4(), **values).returning(agents))).one()
+    return dict(row._mapping)
+
+
+async def get_agent(
+    conn: AsyncConnection, tenant_id: str, agent_id: uuid.UUID, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    query = select(agents).where(agents.c.tenant_id == tenant_id, agents.c.id == agent_id)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).one_or_none()
+    return dict(row._mapping) if row else None
+
+
+async def list_agents(
+    conn: AsyncConnection, flt: AgentFilter, *, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    query = (
+        select(agents).where(*flt.clauses()).order_by(agents.c.name, agents.c.id).offset(offset).limit(limit)
+    )
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def patch_agent(
+    conn: AsyncConnection, tenant_id: str, agent_id: uuid.UUID, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    query = (
+        update(agents)
+        .where(agents.c.tenant_id == tenant_id, agents.c.id == agent_id)
+        .values(**values, version=agents.c.version + 1, update_time=func.now())
+        .returning(agents)
+    )
+    return dict((await conn.execute(query)).one()._mapping)
+
+
+async def delete_agent(conn: AsyncConnection, tenant_id: str, agent_id: uuid.UUID) -> None:
+    await conn.execute(delete(agents).where(agents.c.tenant_id == tenant_id, agents.c.id == agent_id))
+
+
+class AgentStore:
+    """Reads agents for turns (orchestrator.generation.ports.AgentLookup)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, tenant_id: str, agent_id: str) -> agents_pb2.Agent:
+        """The agent of this tenant; NotFound for another tenant's or a malformed id."""
+        parsed = parse_agent_id(agent_id)
+        if parsed is None:
+            raise not_found(agent_id)
+        async with self._engine.connect() as conn:
+            row = await get_agent(conn, tenant_id, parsed)
+        if row is None:
+            raise not_found(agent_id)
+        return agent_message(row)

@@ -1,0 +1,50 @@
+"""orchestrator's own knobs (env prefix ``CHATMESH_ORCHESTRATOR_``), all with working defaults.
+
+Kept apart from mesh.config so the service's tuning does not touch the shared settings.
+orch-tools may add its fields at the end of the class.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["OrchestratorSettings", "load_orchestrator_settings"]
+
+
+class OrchestratorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHATMESH_ORCHESTRATOR_", extra="ignore")
+
+    # Turns one tenant may run at once on one instance; the rest wait in a priority queue.
+    tenant_concurrency: int = Field(default=8, ge=1)
+    # Turns one tenant may have waiting; more fail with RESOURCE_EXHAUSTED.
+    tenant_queue_limit: int = Field(default=256, ge=0)
+    # Model calls in the tool loop when the request does not say (GenerationSettings.max_tool_steps).
+    default_max_tool_steps: int = Field(default=8, ge=1, le=64)
+    # Upper bound a request may ask for.
+    max_tool_steps_limit: int = Field(default=32, ge=1)
+    # Seconds one tool call may run.
+    tool_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Chunks retrieved per turn when the request does not say.
+    default_retrieval_top_k: int = Field(default=5, ge=1, le=50)
+    # Model used when neither the conversation nor the agent names one.
+    default_model: str = "gpt-4o-mini"
+    # Locale for {{locale}} when the request gives none.
+    default_locale: str = "en"
+    # orch-tools: hosts http_fetch may reach ("example.com" or "*.example.com"); empty turns it off.
+    # A host on a private or loopback address must be listed by that address itself ("127.0.0.1").
+    http_fetch_allowed_domains: list[str] = Field(default_factory=list)
+    # Response bytes http_fetch reads at most, and seconds it waits.
+    http_fetch_max_bytes: int = Field(default=1_000_000, ge=1)
+    http_fetch_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Seconds a tenant's MCP tool listing is reused before its servers are asked again.
+    mcp_list_ttl_seconds: float = Field(default=30.0, ge=0)
+    # Executables stdio MCP servers may start (tenant admins choose among them); empty forbids stdio.
+    mcp_stdio_commands: list[str] = Field(default_factory=list)
+    # Private or loopback addresses streamable-HTTP MCP servers may live on (others are refused).
+    mcp_private_hosts: list[str] = Field(default_factory=list)
+
+
+def load_orchestrator_settings(**overrides: object) -> OrchestratorSettings:
+    """Settings from the environment, with explicit overrides winning (tests)."""
+    return OrchestratorSettings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,115 @@
+"""Process-wide state of the turns this instance runs: slots, live turns, cross-instance cancel.
+
+A Cancel that arrives on another instance is published on a Redis channel; every
+instance listens and cancels the turn if it runs it. Pub/sub only reaches connected
+listeners, which is fine here: a turn lives only as long as its instance's connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from mesh.invalidation import InvalidationListener, publish
+from orchestrator.config import OrchestratorSettings
+from orchestrator.generation.limiter import TenantLimiter
+from orchestrator.generation.liveness import InstanceHeartbeat
+
+__all__ = ["CANCEL_CHANNEL", "GenerationRuntime", "LiveTurn"]
+
+log = logging.getLogger(__name__)
+
+CANCEL_CHANNEL = "orchestrator:generation-cancel"
+
+
+@dataclass
+class LiveTurn:
+    """A turn running (or queued) on this instance; ``cancel`` stops its task at the next await."""
+
+    generation_id: str
+    tenant_id: str
+    task: asyncio.Task[None] | None = None
+    cancel_reason: str = ""
+    cancel_requested: bool = False
+    queue_seq: int | None = None  # set while waiting for a slot (TenantLimiter.queue_position)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def cancel(self, reason: str) -> bool:
+        """Asks the turn to stop; False when it had already finished."""
+        if self.finished.is_set():
+            return False
+        if not self.cancel_requested:
+            self.cancel_requested = True
+            self.cancel_reason = reason or "cancelled"
+            if self.task is not None:
+                self.task.cancel()
+        return True
+
+
+class GenerationRuntime:
+    def __init__(self, config: OrchestratorSettings, redis: Redis | None) -> None:
+        self.config = config
+        self.instance_id = uuid.uuid4().hex
+        self.limiter = TenantLimiter(config.tenant_concurrency, queue_limit=config.tenant_queue_limit)
+        self._redis = redis
+        self._turns: dict[str, LiveTurn] = {}
+        self.heartbeat = InstanceHeartbeat(redis, self.instance_id)
+        self._listener = (
+            InvalidationListener(redis, {CANCEL_CHANNEL: self._on_remote_cancel}, on_reset=lambda: None)
+            if redis is not None
+            else None
+        )
+
+    async def start(self) -> None:
+        await self.heartbeat.start()
+        if self._listener is not None:
+            await self._listener.start()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+        await self.heartbeat.close()
+        for turn in list(self._turns.values()):
+            turn.cancel("orchestrator shutting down")
+
+    def register(self, generation_id: str, tenant_id: str) -> LiveTurn | None:
+        """Claims ``generation_id`` on this instance; None when a turn with that id already runs here."""
+        if generation_id in self._turns:
+            return None
+        turn = LiveTurn(generation_id, tenant_id)
+        self._turns[generation_id] = turn
+        return turn
+
+    def unregister(self, turn: LiveTurn) -> None:
+        turn.finished.set()
+        if self._turns.get(turn.generation_id) is turn:
+            del self._turns[turn.generation_id]
+
+    def local(self, generation_id: str) -> LiveTurn | None:
+        return self._turns.get(generation_id)
+
+    def queue_position(self, generation_id: str) -> int:
+        """1-based place of a turn queued on this instance; 0 when it is not queued here."""
+        turn = self._turns.get(generation_id)
+        if turn is None or turn.queue_seq is None:
+            return 0
+        return self.limiter.queue_position(turn.tenant_id, turn.queue_seq)
+
+    async def cancel(self, generation_id: str, reason: str) -> bool:
+        """Cancels the turn here if it runs here, else asks the other instances; True if it ran here."""
+        turn = self._turns.get(generation_id)
+        if turn is not None:
+            return turn.cancel(reason)
+        await publish(self._redis, CANCEL_CHANNEL, f"{generation_id}\n{reason}")
+        return False
+
+    def _on_remote_cancel(self, message: str) -> None:
+        generation_id, _, reason = message.partition("\n")
+        turn = self._turns.get(generation_id)
+        if turn is not None:
+            log.info("cancelling generation for another instance", extra={"generation_id": generation_id})
+            turn.cancel(reason)
