@@ -5,6 +5,9 @@ and model resolved to priority tiers once per snapshot, weighted draw by bisecti
 warm (tiers memoised); a whole failover of four attempts, each excluding the channels
 already tried (one row = four selections); and cold (first request for a model after a
 snapshot reload).
+With health ("index + health"): one channel in twenty has an open circuit breaker, so
+draws that land on it are redrawn; and the other strategies within a tier (round-robin,
+least in flight, lowest latency) over the same live health.
 Baseline ("linear scan"): the same rules applied by scanning every channel per request
 (``select_linear``), which is what a registry without an index does.
 
@@ -22,8 +25,10 @@ import time
 from collections.abc import Callable
 
 from bench.harness import Figures, Report, peak_rss_mb
+from model_router.config import RouterConfig
 from model_router.domain.channels import RoutableChannel
 from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel, select_linear
+from model_router.health.tracker import ChannelHealth
 
 CHANNELS = 10_000
 MODELS = 400
@@ -52,6 +57,19 @@ def _channels(rng: random.Random) -> list[RoutableChannel]:
             )
         )
     return result
+
+
+def _unhealthy(channels: list[RoutableChannel], rng: random.Random) -> ChannelHealth:
+    """Live health with one channel in twenty open (cool-down running) and traffic stats for all."""
+    config = RouterConfig(breaker_consecutive_failures=1, breaker_cooldown_seconds=3600)
+    health = ChannelHealth(config)
+    for channel in channels:
+        if rng.random() < 0.05:
+            health.failed(channel.id, "http_503", 503)
+        health.succeeded(channel.id, rng.uniform(0.05, 0.5), stream=False)
+        for _ in range(rng.randrange(4)):
+            health.started(channel.id)
+    return health
 
 
 def _time(subject: str, calls: int, call: Callable[[int], object]) -> Figures:
@@ -106,6 +124,23 @@ async def run() -> Report:
         )
 
     report.rows.append(_time("index, 4 attempts (failover)", CALLS // 4, failover))
+
+    health = _unhealthy(channels, rng)
+    report.rows.append(
+        _time(
+            "index + health (5% open)",
+            CALLS,
+            lambda i: select_channel(index, requests[i], rng, health),
+        )
+    )
+    for strategy in ("round_robin", "least_in_flight", "lowest_latency"):
+        report.rows.append(
+            _time(
+                f"+ health, {strategy}",
+                CALLS,
+                lambda i, s=strategy: select_channel(index, requests[i], rng, health, s),  # type: ignore[misc]
+            )
+        )
     base = _time(
         "linear scan (baseline)", BASELINE_CALLS, lambda i: select_linear(channels, requests[i], rng)
     )

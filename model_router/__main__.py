@@ -1,8 +1,9 @@
 """`python -m model_router`: wiring only.
 
 The seed channel from settings is written and the channel registry loaded before the
-server accepts RPCs; resources are created here (never at import) and released after
-the last RPC drained. Admin RPCs ask identity's Check for permissions (mesh.authz).
+server accepts RPCs; the outbox relay publishes the usage events settlements write.
+Resources are created here (never at import) and released after the last RPC drained.
+Admin RPCs ask identity's Check for permissions (mesh.authz).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from mesh.clients import ServiceClients
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.discovery import make_discovery
+from mesh.events import OutboxRelay
 from mesh.redis_client import connect_redis
 from mesh.server import ServiceParts, run_service
 from model_router import api
 from model_router.assembly import close_deps, open_deps
 from model_router.bootstrap import ensure_seed_channel
+from model_router.store import outbox
 
 
 async def build(settings: Settings) -> ServiceParts:
@@ -42,9 +45,14 @@ async def build(settings: Settings) -> ServiceParts:
         # Build section: areas add what they need to ModelRouterDeps in model_router/assembly.py.
         deps = await open_deps(settings, engine, redis)
         stack.push_async_callback(close_deps, deps)
+        # UsageRecorded events written with each settlement reach Redis Streams through the relay.
+        relay = OutboxRelay(engine, outbox, redis)
+        await relay.start()
+        stack.push_async_callback(relay.stop)
 
         async def close() -> None:
             await close_deps(deps)
+            await relay.stop()
             await authorizer.close()
             await clients.close()
             await close_verifier()

@@ -49,4 +49,5 @@ def routable_channel(row: Mapping[str, Any], keys: tuple[ChannelKey, ...]) -> Ro
         timeout_seconds=None if row.get("timeout_ms") is None else row["timeout_ms"] / 1000,
         settings=dict(row.get("settings") or {}),
         created=int(row["created_at"].timestamp()) if row.get("created_at") else 0,
+        key_selection=row.get("key_selection") or "random",
     )

@@ -5,6 +5,12 @@ admin change publishes on :data:`CHANNELS_CHANGED` after its commit; every
 instance reloads on that message. Pub/sub can miss messages (Redis down, a
 reconnect), so a periodic check of a cheap fingerprint (row counts and latest
 ``updated_at``) reloads too: changes land within ``reload_seconds`` at worst.
+
+The registry also owns the channels' live health (:class:`ChannelHealth`, shared with
+the relay, which reports to it) and the :class:`HealthMonitor` that turns it into
+auto-disables, recoveries and history: routability is configuration plus health.
+Auto-disable and recovery are ordinary status changes, so they reach other instances
+the same way an admin change does.
 """
 
 from __future__ import annotations
@@ -23,8 +29,13 @@ from mesh.invalidation import InvalidationListener, publish
 from mesh.secrets import SecretBox, SecretDecryptError
 from model_router import store
 from model_router.channel_rows import routable_channel
+from model_router.config import RouterConfig
 from model_router.domain.channels import ChannelKey, RoutableChannel
 from model_router.domain.selection import ChannelIndex
+from model_router.health.monitor import HealthMonitor
+from model_router.health.tester import ChannelTester
+from model_router.health.tracker import ChannelHealth
+from model_router.relay import upstream_client
 from model_router.store import CHANNEL_KEY_CONTEXT
 
 __all__ = ["CHANNELS_CHANGED", "ChannelRegistry", "RegistrySnapshot"]
@@ -58,7 +69,13 @@ class ChannelRegistry:
         redis: Redis | None,
         *,
         reload_seconds: float = DEFAULT_RELOAD_SECONDS,
+        config: RouterConfig | None = None,
     ) -> None:
+        self.config = config or RouterConfig()
+        self.health = ChannelHealth(self.config)
+        self._probe_http = upstream_client()
+        self.tester = ChannelTester(self._probe_http, self.health.parking, self.config.probe_timeout_seconds)
+        self.monitor = HealthMonitor(engine, self.health, self, self.tester)
         self._engine = engine
         self._secrets = secrets
         self._redis = redis
@@ -90,8 +107,11 @@ class ChannelRegistry:
             )
             await self._listener.start()
         self._task = asyncio.create_task(self._run(), name="channel-registry")
+        await self.monitor.start()
 
     async def close(self) -> None:
+        await self.monitor.close()
+        await self._probe_http.aclose()
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
@@ -121,11 +141,13 @@ class ChannelRegistry:
                 if only_if_changed and fingerprint == self._fingerprint:
                     return
                 rows, keys = await store.routable_rows(conn)
-            self._snapshot = RegistrySnapshot.of(self._build(rows, keys))
+            self._snapshot = RegistrySnapshot.of(self.build(rows, keys))
             self._fingerprint = fingerprint
+            self.health.retain(self._snapshot.by_id)
         log.debug("channel registry reloaded", extra={"channels": len(rows)})
 
-    def _build(self, rows: list[dict[str, Any]], keys: list[dict[str, Any]]) -> list[RoutableChannel]:
+    def build(self, rows: list[dict[str, Any]], keys: list[dict[str, Any]]) -> list[RoutableChannel]:
+        """Routable channels from stored rows and their keys (keys that fail to decrypt are skipped)."""
         by_channel: dict[str, list[ChannelKey]] = {}
         for key in keys:
             try:

@@ -7,6 +7,12 @@ in this request — selection falls through to the next priority tier when a tie
 after an exponential backoff with full jitter, never shorter than the upstream's
 ``Retry-After`` (capped). A stream fails over only until its first chunk reaches the caller;
 after that a failure ends the stream. Every attempt is logged with its outcome.
+
+Every attempt's outcome also goes to the channel health tracker (model_router.health):
+failures the channel is to blame for (the retryable ones) feed its circuit breaker,
+successes its latency / time-to-first-token average, and in-flight counts cover each
+attempt (for streams, until the stream ends). Selection reads that health back: open
+breakers are skipped and the configured strategy ranks the rest (model_router.config).
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from chatmesh.model_router.v1 import inference_pb2
 from mesh.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted, Unavailable
 from model_router.adapters import Adapter, SseEvent, StreamParser, Target, UpstreamError, adapter_for
 from model_router.adapters.transport import post_json, post_stream
+from model_router.config import RouterConfig
 from model_router.domain.channels import ChannelKey, RoutableChannel
 from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel
+from model_router.health.tracker import ChannelHealth
 from model_router.key_parking import KeyParking
 
 __all__ = ["Attempt", "Relay", "RetryPolicy", "Route", "StreamStart", "upstream_client"]
@@ -73,11 +81,16 @@ class Attempt:
 
 @dataclass
 class Route:
-    """Which channel served the request, and the attempts it took."""
+    """Which channel served the request, and the attempts it took.
+
+    ``ttft_seconds`` (streams only): from the relay receiving the request to the first
+    chunk being ready for the caller, failed attempts and backoff included.
+    """
 
     channel: RoutableChannel | None = None
     upstream_model: str = ""
     attempts: list[Attempt] = field(default_factory=list)
+    ttft_seconds: float | None = None
 
     @property
     def attempt(self) -> int:
@@ -91,10 +104,14 @@ class StreamStart:
     route: Route
     first: list[inference_pb2.ChatCompletionResponse]
     rest: AsyncGenerator[list[inference_pb2.ChatCompletionResponse], None]
+    release: Callable[[], None] = lambda: None  # ends the attempt's in-flight count (idempotent)
 
     async def close(self) -> None:
         """Release the upstream connection (a no-op once the stream has ended)."""
-        await self.rest.aclose()
+        try:
+            await self.rest.aclose()
+        finally:
+            self.release()
 
 
 @dataclass(frozen=True)
@@ -114,12 +131,22 @@ class Relay:
         parking: KeyParking | None = None,
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        health: ChannelHealth | None = None,
+        config: RouterConfig | None = None,
     ) -> None:
+        """``health`` defaults to the channel source's own (the registry shares it with its monitor)."""
         self._channels = channels
         self._http = http
-        self._parking = parking or KeyParking()
+        shared = health if health is not None else getattr(channels, "health", None)
+        self._health: ChannelHealth = shared if shared is not None else ChannelHealth(config, parking=parking)
+        self._config = config or self._health.config
+        self._parking = parking or self._health.parking
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
+
+    @property
+    def health(self) -> ChannelHealth:
+        return self._health
 
     # ---- public ----
 
@@ -159,6 +186,8 @@ class Relay:
         """Fail over until an upstream produced its first responses; the rest streams from that one."""
         abilities = frozenset({"streaming", *(("tools",) if request.tools or request.functions else ())})
 
+        begun = time.monotonic()
+
         async def call(pick: _Pick) -> StreamStart:
             parser = pick.adapter.stream_parser()
             events = post_stream(
@@ -168,7 +197,9 @@ class Relay:
                 async for event in events:
                     first = parser.feed(event)
                     if first:
-                        return StreamStart(Route(), first, _rest(events, parser))
+                        release = _Once(lambda: self._health.finished(pick.channel.id))
+                        rest = _rest(events, parser, pick.channel.id, self._health, release)
+                        return StreamStart(Route(), first, rest, release)
                 raise UpstreamError(
                     "upstream stream ended before any chunk", retryable=True, reason="empty_stream"
                 )
@@ -176,7 +207,8 @@ class Relay:
                 await _close(events)
                 raise
 
-        start, route = await self._run(request.model, group, abilities, call)
+        start, route = await self._run(request.model, group, abilities, call, stream=True)
+        route.ttft_seconds = time.monotonic() - begun
         start.route = route
         return start
 
@@ -185,21 +217,39 @@ class Relay:
     def _timeout(self, pick: _Pick) -> float:
         return pick.channel.timeout_seconds or self._policy.timeout_seconds
 
+    def _strategy(self, model: str, group: str) -> str:
+        config = self._config
+        return (
+            config.strategy_by_model.get(model)
+            or config.strategy_by_group.get(group)
+            or config.selection_strategy
+        )
+
     def _pick(
-        self, model: str, group: str, abilities: frozenset[str], tried: set[str], only: RoutableChannel | None
+        self,
+        model: str,
+        group: str,
+        abilities: frozenset[str],
+        tried: set[str],
+        only: RoutableChannel | None,
+        stream: bool,
     ) -> _Pick | None:
         """The next channel not yet tried with a usable key and a known adapter; others are skipped."""
+        strategy = self._strategy(model, group)
         while True:
             if only is not None:
                 channel = None if only.id in tried else only
             else:
-                request = SelectionRequest(model, group, abilities, frozenset(tried))
-                channel = select_channel(self._channels.index, request, self._rng)
+                request = SelectionRequest(model, group, abilities, frozenset(tried), stream)
+                channel = select_channel(self._channels.index, request, self._rng, self._health, strategy)
             if channel is None:
                 return None
             tried.add(channel.id)
             adapter = adapter_for(channel.type)
-            key = self._parking.pick(channel.keys, self._rng)
+            rotation = channel.id if channel.key_selection == "round_robin" else ""
+            key = self._parking.pick(channel.keys, self._rng, round_robin=rotation)
+            if key is None:
+                self._health.no_usable_key(channel.id)
             if adapter is None or key is None:
                 log.warning(
                     "channel skipped",
@@ -222,32 +272,57 @@ class Relay:
         call: Callable[[_Pick], Awaitable[T]],
         *,
         only: RoutableChannel | None = None,
+        stream: bool = False,
     ) -> tuple[T, Route]:
         route = Route()
         tried: set[str] = set()
         last: UpstreamError | None = None
         for number in range(1, self._policy.max_attempts + 1):
-            pick = self._pick(model, group, abilities, tried, only)
+            pick = self._pick(model, group, abilities, tried, only, stream)
             if pick is None:
                 break
-            started = time.monotonic()
             try:
-                result = await call(pick)
+                result = await self._attempt(route, number, pick, call, stream)
             except UpstreamError as exc:
-                self._record(route, number, pick, exc.reason, started, exc)
-                if exc.key_fault:
-                    self._parking.park(pick.key.id, exc.reason)
                 if not (exc.retryable or exc.key_fault):
                     raise _caller_error(exc) from exc
                 last = exc
                 if number < self._policy.max_attempts:
                     await asyncio.sleep(self._policy.delay(number, exc.retry_after, self._rng))
                 continue
-            self._record(route, number, pick, "ok", started, None)
             route.channel = pick.channel
             route.upstream_model = pick.target.model
             return result, route
         raise _exhausted(model, route, last, considered=bool(tried))
+
+    async def _attempt(
+        self, route: Route, number: int, pick: _Pick, call: Callable[[_Pick], Awaitable[T]], stream: bool
+    ) -> T:
+        """One upstream call, its outcome recorded on the route and reported to channel health.
+
+        A stream that started keeps its in-flight count until it ends (StreamStart.release).
+        """
+        channel_id = pick.channel.id
+        started = time.monotonic()
+        self._health.started(channel_id)
+        try:
+            result = await call(pick)
+        except UpstreamError as exc:
+            self._health.finished(channel_id)
+            self._record(route, number, pick, exc.reason, started, exc)
+            if exc.key_fault:
+                self._parking.park(pick.key.id, exc.reason)
+            elif exc.retryable:
+                self._health.failed(channel_id, exc.reason, exc.status or 0)
+            raise
+        except BaseException:
+            self._health.finished(channel_id)
+            raise
+        if not stream:
+            self._health.finished(channel_id)
+        seconds = self._record(route, number, pick, "ok", started, None)
+        self._health.succeeded(channel_id, seconds, stream=stream)
+        return result
 
     def _record(
         self,
@@ -257,7 +332,7 @@ class Relay:
         outcome: str,
         started: float,
         error: UpstreamError | None,
-    ) -> None:
+    ) -> float:
         attempt = Attempt(
             number, pick.channel.id, pick.channel.name, pick.key.id, outcome, time.monotonic() - started
         )
@@ -275,10 +350,27 @@ class Relay:
             log.info("upstream attempt succeeded", extra=extra)
         else:
             log.warning("upstream attempt failed: %s", error.message[:200], extra=extra)
+        return attempt.seconds
+
+
+class _Once:
+    """Calls ``action`` the first time it is called, never again."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action: Callable[[], None] | None = action
+
+    def __call__(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            action()
 
 
 async def _rest(
-    events: AsyncIterator[SseEvent], parser: StreamParser
+    events: AsyncIterator[SseEvent],
+    parser: StreamParser,
+    channel_id: str,
+    health: ChannelHealth,
+    release: Callable[[], None],
 ) -> AsyncGenerator[list[inference_pb2.ChatCompletionResponse], None]:
     """Responses after the first; a failure now is final (the caller has output already)."""
     try:
@@ -287,10 +379,13 @@ async def _rest(
             if responses:
                 yield responses
     except UpstreamError as exc:
+        if exc.retryable:
+            health.failed(channel_id, f"mid-stream {exc.reason}", exc.status or 0)
         raise Unavailable(
             f"upstream failed mid-stream: {exc.message}", reason="UPSTREAM_STREAM_FAILED"
         ) from exc
     finally:
+        release()
         await _close(events)
 
 

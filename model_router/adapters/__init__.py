@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from model_router.adapters.anthropic import AnthropicAdapter
 from model_router.adapters.base import Adapter, HttpRequest, SseEvent, StreamParser, Target, UpstreamError
+from model_router.adapters.dashscope import DashScopeAdapter
+from model_router.adapters.gemini import GeminiAdapter
 from model_router.adapters.openai import OpenAIAdapter
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
 ]
 
 # Channel types that speak OpenAI's dialect; each is only a name for the same adapter.
+# "qwen" is DashScope's OpenAI-compatible mode; "dashscope" is its native API (own adapter).
 OPENAI_COMPATIBLE = frozenset(
     {
         "openai",
@@ -24,7 +27,6 @@ OPENAI_COMPATIBLE = frozenset(
         "deepseek",
         "moonshot",
         "qwen",
-        "dashscope",
         "zhipu",
         "minimax",
         "vllm",
@@ -32,7 +34,11 @@ OPENAI_COMPATIBLE = frozenset(
         "llamacpp",
     }
 )
-_ADAPTERS: dict[str, Adapter] = {"anthropic": AnthropicAdapter()}
+_ADAPTERS: dict[str, Adapter] = {
+    "anthropic": AnthropicAdapter(),
+    "gemini": GeminiAdapter(),
+    "dashscope": DashScopeAdapter(),
+}
 _OPENAI = OpenAIAdapter()
 
 

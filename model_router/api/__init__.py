@@ -1,6 +1,6 @@
 """model_router's gRPC servicer: one class assembled from per-area mixins.
 
-Each mixin (channels and models: mr-channels, inference: mr-relay) overrides the
+Each mixin (channels, models, inference, prices, quota, usage, health, routing) overrides the
 RPCs it builds; whatever none of them overrides still answers UNIMPLEMENTED
 through the sanctioned stub base. Mixins reach their dependencies via
 ``self.deps``, which `model_router/assembly.py` builds.
@@ -12,8 +12,13 @@ from chatmesh.model_router.v1 import model_router_pb2, model_router_pb2_grpc
 
 from mesh.server import ServiceBinding, unimplemented
 from model_router.api.channels import ChannelsApi
+from model_router.api.health import HealthApi
 from model_router.api.inference import InferenceApi
 from model_router.api.models import ModelsApi
+from model_router.api.prices import PricesApi
+from model_router.api.quota import QuotaApi
+from model_router.api.routing import RoutingApi
+from model_router.api.usage import UsageApi
 from model_router.deps import ModelRouterDeps
 
 __all__ = ["SERVICE_NAME", "ModelRouterServicer", "binding"]
@@ -23,7 +28,17 @@ SERVICE_NAME: str = model_router_pb2.DESCRIPTOR.services_by_name["ModelRouterSer
 _Unbuilt = unimplemented(model_router_pb2_grpc.ModelRouterServiceServicer, issue="issue 5")
 
 
-class ModelRouterServicer(ChannelsApi, ModelsApi, InferenceApi, _Unbuilt):  # type: ignore[misc,valid-type]
+class ModelRouterServicer(
+    ChannelsApi,
+    ModelsApi,
+    InferenceApi,
+    PricesApi,
+    QuotaApi,
+    UsageApi,
+    HealthApi,
+    RoutingApi,
+    _Unbuilt,  # type: ignore[misc,valid-type]
+):
     def __init__(self, deps: ModelRouterDeps) -> None:
         self.deps = deps
 

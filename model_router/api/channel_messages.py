@@ -22,10 +22,12 @@ from model_router.domain.channel_rules import ChannelDraft, resolve_base_url
 from model_router.domain.channels import ModelAbility
 
 __all__ = [
+    "CIRCUIT_TO_PROTO",
     "STATUS_FROM_PROTO",
     "STATUS_TO_PROTO",
     "apply_update",
     "channel_message",
+    "decorate_channel",
     "draft_from_message",
     "draft_from_row",
     "draft_values",
@@ -34,6 +36,11 @@ __all__ = [
     "update_paths",
 ]
 
+CIRCUIT_TO_PROTO = {
+    "closed": channels_pb2.CIRCUIT_STATE_CLOSED,
+    "open": channels_pb2.CIRCUIT_STATE_OPEN,
+    "half_open": channels_pb2.CIRCUIT_STATE_HALF_OPEN,
+}
 STATUS_TO_PROTO = {
     "enabled": channels_pb2.CHANNEL_STATUS_ENABLED,
     "manually_disabled": channels_pb2.CHANNEL_STATUS_MANUALLY_DISABLED,
@@ -270,6 +277,22 @@ def channel_message(row: Mapping[str, Any], counts: tuple[int, int] = (0, 0)) ->
         entry = message.abilities.add(model=ability.pattern)
         for name, value in abilities_to_json([ability])[ability.pattern].items():
             setattr(entry, name, value)
+    return message
+
+
+def decorate_channel(
+    message: channels_pb2.Channel, circuit: str, last_test: Mapping[str, Any] | None
+) -> channels_pb2.Channel:
+    """Fill the output-only health fields: circuit state (this instance's view) and the last test."""
+    message.circuit_state = CIRCUIT_TO_PROTO.get(circuit, channels_pb2.CIRCUIT_STATE_UNSPECIFIED)
+    if last_test is not None:
+        tested = _timestamp(last_test["tested_at"])
+        if tested is not None:
+            message.last_test_time.CopyFrom(tested)
+        latency_ms = int(last_test["latency_ms"])
+        message.last_test_latency.CopyFrom(
+            Duration(seconds=latency_ms // 1000, nanos=(latency_ms % 1000) * 1_000_000)
+        )
     return message
 
 

@@ -16,8 +16,16 @@ from chatmesh.model_router.v1 import channel_keys_pb2, channels_pb2
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mesh.auth import current_principal
 from mesh.authz import require
-from mesh.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, NotFound, Unimplemented
+from mesh.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+)
 from mesh.secrets import key_hint
 from model_router import store
 from model_router.api.channel_messages import (
@@ -25,6 +33,7 @@ from model_router.api.channel_messages import (
     STATUS_FROM_PROTO,
     apply_update,
     channel_message,
+    decorate_channel,
     draft_from_message,
     draft_from_row,
     draft_values,
@@ -33,7 +42,11 @@ from model_router.api.channel_messages import (
     update_paths,
 )
 from model_router.api.paging import decode_offset, encode_offset, page_size
+from model_router.channel_rows import routable_channel
 from model_router.domain.channel_rules import validate_channel, validate_keys
+from model_router.domain.channels import ChannelKey
+from model_router.health import store as health_store
+from model_router.health.store import HealthEventRow
 from model_router.store import CHANNEL_KEY_CONTEXT, StoredKey
 
 if TYPE_CHECKING:
@@ -84,7 +97,21 @@ class ChannelsApi:
 
     async def _message(self, conn: AsyncConnection, row: dict[str, Any]) -> channels_pb2.Channel:
         counts = await store.key_counts(conn, [row["id"]])
-        return channel_message(row, counts.get(row["id"], (0, 0)))
+        last_test = await health_store.last_test(conn, row["id"])
+        circuit = self.deps.channels.health.circuit(str(row["id"]))
+        return decorate_channel(channel_message(row, counts.get(row["id"], (0, 0))), circuit, last_test)
+
+    async def _test_draft(self, values: dict[str, Any], keys: Sequence[str]) -> None:
+        """CreateChannel's test_first: the test request through the unsaved channel, refused on failure."""
+        row = {**values, "id": "unsaved", "created_at": None}
+        channel = routable_channel(row, tuple(ChannelKey(str(uuid.uuid4()), k) for k in keys))
+        outcome = await self.deps.channels.tester.test(channel)
+        if not outcome.success:
+            raise FailedPrecondition(
+                f"channel test failed: {outcome.error}",
+                reason="CHANNEL_TEST_FAILED",
+                metadata={"http_status": str(outcome.http_status), "model": outcome.model},
+            )
 
     async def _existing(self, conn: AsyncConnection, channel_id: uuid.UUID) -> dict[str, Any]:
         row = await store.get_channel(conn, channel_id, for_update=True)
@@ -96,8 +123,6 @@ class ChannelsApi:
         self, request: channels_pb2.CreateChannelRequest, context: grpc.aio.ServicerContext
     ) -> channels_pb2.CreateChannelResponse:
         await require(UPDATE_PERMISSION)
-        if request.test_first:
-            raise Unimplemented("test_first needs TestChannel, which is not built yet (issue 5)")
         draft = draft_from_message(request.channel)
         bad = validate_channel(draft) + validate_keys(request.channel.keys, "channel.keys")
         status = _CREATABLE_STATUSES.get(request.channel.status)
@@ -105,6 +130,8 @@ class ChannelsApi:
             bad.append(FieldViolation("channel.status", "only ENABLED or MANUALLY_DISABLED on create"))
         if bad:
             raise InvalidArgument("invalid channel", bad)
+        if request.test_first:
+            await self._test_draft(draft_values(draft), request.channel.keys)
         keys = self._stored_keys(request.channel.keys)
         try:
             async with self.deps.engine.begin() as conn:
@@ -153,8 +180,14 @@ class ChannelsApi:
             rows, total = await store.list_channels(conn, flt, order_by=order, offset=offset, limit=size)
             counts = await store.key_counts(conn, [r["id"] for r in rows])
         more = offset + len(rows) < total
+        health = self.deps.channels.health
         return channels_pb2.ListChannelsResponse(
-            channels=[channel_message(r, counts.get(r["id"], (0, 0))) for r in rows],
+            channels=[
+                decorate_channel(
+                    channel_message(r, counts.get(r["id"], (0, 0))), health.circuit(str(r["id"])), None
+                )
+                for r in rows
+            ],
             next_page_token=encode_offset(offset + len(rows)) if more else "",
             total_size=total,
         )
@@ -202,11 +235,26 @@ class ChannelsApi:
     async def _set_status(
         self, channel_id: uuid.UUID, status: str, reason: str | None
     ) -> channels_pb2.Channel:
+        circuit = self.deps.channels.health.circuit(str(channel_id))
         async with self.deps.engine.begin() as conn:
-            await self._existing(conn, channel_id)
+            before = await self._existing(conn, channel_id)
             row = await store.patch_channel(conn, channel_id, {"status": status, "status_reason": reason})
             assert row is not None  # locked above
+            if before["status"] != status:
+                event = HealthEventRow(
+                    channel_id,
+                    before["status"],
+                    status,
+                    circuit,
+                    "closed" if status == "enabled" else circuit,
+                    "manual",
+                    reason or "enabled by an operator",
+                    actor_user_id=current_principal().subject,
+                )
+                await health_store.insert_events(conn, [event])
             message = await self._message(conn, row)
+        if status == "enabled":
+            self.deps.channels.health.forget(str(channel_id))
         await self.deps.channels.changed()
         return message
 

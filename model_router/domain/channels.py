@@ -73,6 +73,7 @@ class RoutableChannel:
     timeout_seconds: float | None = None
     test_model: str | None = None
     created: int = 0  # unix seconds the channel was created
+    key_selection: str = "random"  # or "round_robin": how the relay rotates keys
 
     def serves(self, model: str) -> bool:
         """Served when listed (exact or pattern) or when a model_mapping entry names it."""

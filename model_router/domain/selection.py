@@ -1,26 +1,34 @@
-"""Choosing a channel for one attempt: filter, then priority tiers, then weighted random.
+"""Choosing a channel for one attempt: filter (group, model, abilities, health), priority tiers, strategy.
 
 Filtering by group and model is precomputed per registry snapshot (:class:`ChannelIndex`),
-so a selection costs a dictionary lookup and a binary search over cumulative weights,
-not a scan of every channel: with 10,000 channels it stays far below a millisecond
-(bench/bench_model_router_selection.py). Failover passes the ids already tried in
-``exclude``; when a tier is exhausted the next lower one is used.
+so a selection costs a dictionary lookup and a draw within a tier (bisection over
+cumulative weights), not a scan of every channel: with 10,000 channels it stays far
+below a millisecond (bench/bench_model_router_selection.py). Failover passes the ids
+already tried in ``exclude``; when a tier is exhausted the next lower one is used.
+
+Health: channels whose circuit breaker is not closed (``HealthView.unavailable``,
+usually empty) are skipped, except for the one trial request a half-open breaker
+admits. Exclusions and unhealthy channels are handled by redrawing a few times and then
+filtering the tier, so the common case stays a single draw. When every candidate in
+every tier is unavailable, one of them gets a trial request anyway rather than failing
+the caller. The strategy within a tier is pluggable (model_router.domain.strategies).
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from model_router.domain.channels import RoutableChannel, model_matches
+from model_router.domain.strategies import HealthView, choose
 
 __all__ = ["ChannelIndex", "SelectionRequest", "Tier", "select_channel", "select_linear"]
 
 DEFAULT_GROUP = "default"
 _CACHE_LIMIT = 4096
+_REDRAWS = 4
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class SelectionRequest:
     group: str = DEFAULT_GROUP
     abilities: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
+    stream: bool = False  # rank by time to first token rather than latency (lowest_latency)
 
 
 @dataclass(frozen=True)
@@ -40,19 +49,44 @@ class Tier:
     priority: int
     channels: tuple[RoutableChannel, ...]
     cumulative: tuple[int, ...]
+    turn: list[int] = field(default_factory=lambda: [0], compare=False, hash=False)  # round_robin
 
     @classmethod
     def of(cls, priority: int, channels: Sequence[RoutableChannel]) -> Tier:
         return cls(priority, tuple(channels), tuple(itertools.accumulate(max(c.weight, 0) for c in channels)))
 
-    def draw(self, rng: random.Random, exclude: frozenset[str]) -> RoutableChannel | None:
-        """Weighted random among channels not excluded; weight-0 channels only when nothing else is left."""
-        if not exclude:
-            total = self.cumulative[-1]
-            if total > 0:
-                return self.channels[bisect.bisect_right(self.cumulative, rng.random() * total)]
-            return rng.choice(self.channels)
-        return _weighted([c for c in self.channels if c.id not in exclude], rng)
+    def pick(
+        self,
+        request: SelectionRequest,
+        rng: random.Random,
+        health: HealthView | None = None,
+        strategy: str = "weighted_random",
+    ) -> RoutableChannel | None:
+        """A channel of this tier not excluded and admitted by health; None when there is none."""
+        exclude = request.exclude
+        blocked = health.unavailable if health is not None else frozenset()
+
+        def draw(channels: Sequence[RoutableChannel], cumulative: Sequence[int]) -> RoutableChannel:
+            return choose(
+                strategy, channels, cumulative, rng, health=health, stream=request.stream, turn=self.turn
+            )
+
+        if not exclude and not blocked:
+            return draw(self.channels, self.cumulative)
+        for _ in range(_REDRAWS):
+            chosen = draw(self.channels, self.cumulative)
+            if chosen.id in exclude:
+                continue
+            if chosen.id not in blocked or (health is not None and health.admit(chosen.id)):
+                return chosen
+        healthy = [c for c in self.channels if c.id not in exclude and c.id not in blocked]
+        if healthy:
+            cumulative = tuple(itertools.accumulate(max(c.weight, 0) for c in healthy))
+            return draw(healthy, cumulative)
+        for channel in self.channels:
+            if channel.id not in exclude and health is not None and health.admit(channel.id):
+                return channel
+        return None
 
 
 def _weighted(channels: Sequence[RoutableChannel], rng: random.Random) -> RoutableChannel | None:
@@ -121,14 +155,26 @@ class ChannelIndex:
 
 
 def select_channel(
-    index: ChannelIndex, request: SelectionRequest, rng: random.Random | None = None
+    index: ChannelIndex,
+    request: SelectionRequest,
+    rng: random.Random | None = None,
+    health: HealthView | None = None,
+    strategy: str = "weighted_random",
 ) -> RoutableChannel | None:
     """The channel for the next attempt, or None when every candidate was tried (or none serves)."""
     draw_rng = rng or random.Random()
-    for tier in index.tiers(request.group, request.model, request.abilities):
-        chosen = tier.draw(draw_rng, request.exclude)
+    tiers = index.tiers(request.group, request.model, request.abilities)
+    for tier in tiers:
+        chosen = tier.pick(request, draw_rng, health, strategy)
         if chosen is not None:
             return chosen
+    if health is not None and health.unavailable:
+        for tier in tiers:
+            left = [c for c in tier.channels if c.id not in request.exclude]
+            forced = _weighted(left, draw_rng)
+            if forced is not None:
+                health.force(forced.id)
+                return forced
     return None
 
 

@@ -1,0 +1,1 @@
+"""Channel health: circuit breakers and live stats (tracker), probes, auto-disable and recovery (monitor)."""

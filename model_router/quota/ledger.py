@@ -1,0 +1,179 @@
+"""Operator side of quota accounts: top-ups and deductions (idempotent), settings, reads of the ledger.
+
+An adjustment is the only way to change a balance besides requests, and it writes its own
+ledger row in the same transaction, so the ledger keeps summing to the balance. A deduction
+that would take a limited account below zero is refused rather than clamped: an operator
+asked for an exact change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mesh.errors import FailedPrecondition, NotFound
+from model_router.quota.accounts import AccountRef
+from model_router.quota.tables import quota_accounts, quota_ledger
+
+__all__ = ["AccountFilter", "Adjustment", "QuotaLedger"]
+
+_COVERED = "ck_quota_accounts_balance_covered"
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    account: AccountRef
+    amount: int
+    reason: str = ""
+    idempotency_key: str = ""
+    actor_user_id: str = ""
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    kind: str = ""
+    tenant_id: str = ""
+    low_balance_only: bool = False
+
+
+def _not_found(account_id: str) -> NotFound:
+    return NotFound(
+        "quota account not found", reason="QUOTA_ACCOUNT_NOT_FOUND", metadata={"account_id": account_id}
+    )
+
+
+def _new_account(account: AccountRef) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "kind": account.kind,
+        "owner_id": account.owner_id,
+        "tenant_id": account.owner_id if account.kind == "tenant" else "",
+    }
+
+
+class QuotaLedger:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def adjust(self, change: Adjustment) -> tuple[Any, Any]:
+        """(account row, ledger row); a repeated idempotency key returns the first adjustment's entry."""
+        try:
+            return await self._adjust(change)
+        except IntegrityError as exc:
+            if change.idempotency_key and "idempotency_key" in str(exc.orig):
+                return await self._replayed(change)
+            raise
+
+    async def _adjust(self, change: Adjustment) -> tuple[Any, Any]:
+        account_id = change.account.id
+        async with self._sessions() as session, session.begin():
+            if change.idempotency_key and (replay := await self._entry_for_key(session, change)) is not None:
+                return await self._account(session, account_id), replay
+            await session.execute(
+                pg_insert(quota_accounts).values(_new_account(change.account)).on_conflict_do_nothing()
+            )
+            account = (
+                await session.execute(
+                    update(quota_accounts)
+                    .where(quota_accounts.c.id == account_id)
+                    .where(quota_accounts.c.unlimited | (quota_accounts.c.balance + change.amount >= 0))
+                    .values(balance=quota_accounts.c.balance + change.amount, updated_at=func.now())
+                    .returning(*quota_accounts.c)
+                )
+            ).first()
+            if account is None:
+                raise FailedPrecondition(
+                    "the deduction is larger than the balance", reason="QUOTA_BALANCE_TOO_LOW"
+                )
+            entry = (
+                await session.execute(
+                    quota_ledger.insert()
+                    .values(
+                        account_id=account_id,
+                        kind="adjust",
+                        amount=change.amount,
+                        balance_after=account.balance,
+                        reason=change.reason,
+                        actor_user_id=change.actor_user_id,
+                        idempotency_key=change.idempotency_key or None,
+                    )
+                    .returning(*quota_ledger.c)
+                )
+            ).one()
+            return account, entry
+
+    async def _replayed(self, change: Adjustment) -> tuple[Any, Any]:
+        async with self._sessions() as session:
+            entry = await self._entry_for_key(session, change)
+            assert entry is not None
+            return await self._account(session, change.account.id), entry
+
+    async def _entry_for_key(self, session: AsyncSession, change: Adjustment) -> Any:
+        return (
+            await session.execute(
+                select(quota_ledger).where(
+                    and_(
+                        quota_ledger.c.account_id == change.account.id,
+                        quota_ledger.c.idempotency_key == change.idempotency_key,
+                    )
+                )
+            )
+        ).first()
+
+    async def update_settings(self, account: AccountRef, values: dict[str, Any]) -> Any:
+        """Change ``unlimited`` / ``low_balance_threshold``, creating the account (balance 0) if missing."""
+        statement = (
+            pg_insert(quota_accounts)
+            .values({**_new_account(account), **values})
+            .on_conflict_do_update(index_elements=["id"], set_={**values, "updated_at": func.now()})
+            .returning(*quota_accounts.c)
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                return (await session.execute(statement)).one()
+        except IntegrityError as exc:
+            if _COVERED in str(exc.orig):
+                raise FailedPrecondition(
+                    "the account owes units: top it up before limiting it", reason="QUOTA_BALANCE_NEGATIVE"
+                ) from None
+            raise
+
+    async def account(self, account_id: str) -> Any:
+        async with self._sessions() as session:
+            return await self._account(session, account_id)
+
+    async def _account(self, session: AsyncSession, account_id: str) -> Any:
+        row = (await session.execute(select(quota_accounts).where(quota_accounts.c.id == account_id))).first()
+        if row is None:
+            raise _not_found(account_id)
+        return row
+
+    async def accounts(self, where: AccountFilter, offset: int, limit: int) -> list[Any]:
+        query: Select[Any] = select(quota_accounts)
+        if where.kind:
+            query = query.where(quota_accounts.c.kind == where.kind)
+        if where.tenant_id:
+            query = query.where(quota_accounts.c.tenant_id == where.tenant_id)
+        if where.low_balance_only:
+            query = query.where(quota_accounts.c.balance < quota_accounts.c.low_balance_threshold)
+        query = query.order_by(quota_accounts.c.id).offset(offset).limit(limit + 1)
+        async with self._sessions() as session:
+            return list((await session.execute(query)).all())
+
+    async def entries(
+        self, account_id: str, start: datetime | None, end: datetime | None, offset: int, limit: int
+    ) -> list[Any]:
+        query = select(quota_ledger).where(quota_ledger.c.account_id == account_id)
+        if start is not None:
+            query = query.where(quota_ledger.c.created_at >= start)
+        if end is not None:
+            query = query.where(quota_ledger.c.created_at < end)
+        query = query.order_by(quota_ledger.c.id.desc()).offset(offset).limit(limit + 1)
+        async with self._sessions() as session:
+            return list((await session.execute(query)).all())

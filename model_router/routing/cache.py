@@ -1,0 +1,123 @@
+"""Routing rules held in memory and refreshed on change across instances, like the channel registry.
+
+:meth:`RoutingRules.resolve` is pure and synchronous: it reads the current :class:`RuleIndex`
+and never touches Postgres. An admin change publishes on :data:`RULES_CHANGED` after its
+commit and every instance reloads; pub/sub can miss messages, so a periodic check of a cheap
+fingerprint (row count, latest ``updated_at``) reloads too — changes land within
+``reload_seconds`` at worst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mesh.invalidation import InvalidationListener, publish
+from model_router.routing import store
+from model_router.routing.rules import RouteResolution, RuleIndex, RuleSpec
+
+__all__ = ["DEFAULT_RELOAD_SECONDS", "RULES_CHANGED", "RoutingRules"]
+
+log = logging.getLogger(__name__)
+
+RULES_CHANGED = "model_router:routing_rules:changed"
+DEFAULT_RELOAD_SECONDS = 2.0
+
+
+class RoutingRules:
+    """``resolve(model, tenant_id, user_id)`` over the current rules; :meth:`start` loads and refreshes."""
+
+    def __init__(
+        self, engine: AsyncEngine, redis: Redis | None, *, reload_seconds: float = DEFAULT_RELOAD_SECONDS
+    ) -> None:
+        self._engine = engine
+        self._redis = redis
+        self._reload_seconds = reload_seconds
+        self._index = RuleIndex(())
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._listener: InvalidationListener | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def index(self) -> RuleIndex:
+        return self._index
+
+    def resolve(
+        self, model: str, tenant_id: str, user_id: str, *, group: str = "", sticky_key: str = ""
+    ) -> RouteResolution:
+        """The target for ``model``; ``RouteResolution(model)`` with empty rule and arm when no rule applies.
+
+        A rule listing groups applies when ``group`` (the request's user group) or ``tenant_id``
+        is among them. Stickiness uses ``sticky_key`` when given, else ``user_id``.
+        """
+        return self._index.resolve(model, tenant_id, user_id, group=group, sticky_key=sticky_key)
+
+    async def start(self) -> None:
+        await self.reload()
+        if self._redis is not None:
+            self._listener = InvalidationListener(
+                self._redis, {RULES_CHANGED: self._on_message}, on_reset=self._wake.set
+            )
+            await self._listener.start()
+        self._task = asyncio.create_task(self._run(), name="routing-rules")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def changed(self) -> None:
+        """After a committed change: reload here at once and tell the other instances; never raises."""
+        try:
+            await self.reload()
+        except Exception:
+            log.warning("routing rules reload after a change failed", exc_info=True)
+            self._wake.set()
+        await publish(self._redis, RULES_CHANGED, "changed")
+
+    async def reload(self, *, only_if_changed: bool = False) -> None:
+        async with self._lock:
+            async with self._engine.connect() as conn:
+                fingerprint = await store.fingerprint(conn)
+                if only_if_changed and fingerprint == self._fingerprint:
+                    return
+                rows = await store.list_rules(conn)
+            self._index = RuleIndex(self._specs(rows))
+            self._fingerprint = fingerprint
+        log.debug("routing rules reloaded", extra={"rules": len(rows)})
+
+    @staticmethod
+    def _specs(rows: list[dict[str, Any]]) -> list[RuleSpec]:
+        specs = []
+        for row in rows:
+            try:
+                specs.append(store.spec_from_row(row))
+            except (TypeError, ValueError):
+                log.error("routing rule row unreadable; skipped", extra={"rule_id": str(row.get("id"))})
+        return specs
+
+    def _on_message(self, message: str) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._reload_seconds)
+            woken = self._wake.is_set()
+            self._wake.clear()
+            try:
+                await self.reload(only_if_changed=not woken)
+            except Exception:
+                log.warning("routing rules reload failed; keeping the last rules", exc_info=True)
