@@ -279,7 +279,13 @@ async def test_concurrent_completions_serve_exactly_what_the_key_allows(router: 
 
 
 class OneRule:
-    """Stands in for mr-providers' RoutingRules: the alias "chat-default" goes to arm "b"."""
+    """Stands in for RoutingRules (its own tests live in routing/): "chat-default" goes to arm "b"."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    async def close(self) -> None:
+        await self.real.close()
 
     def resolve(
         self, model: str, tenant_id: str, user_id: str, *, group: str = "", sticky_key: str = ""
@@ -291,7 +297,7 @@ class OneRule:
 
 async def test_usage_records_carry_the_arm_and_list_with_filters_and_pages(router: MeteredRouter) -> None:
     caller = router.verifier.caller()
-    router.deps.routing = OneRule()  # type: ignore[assignment]
+    router.deps.routing = OneRule(router.deps.routing)  # type: ignore[assignment]
     for _ in range(3):
         request = inference_pb2.ChatCompletionRequest(model="chat-default", messages=messages())
         answer = await router.stub.ChatCompletion(request, metadata=caller.key).read()
