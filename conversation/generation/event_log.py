@@ -1,0 +1,104 @@
+"""One Redis Stream per generation holding every event it produced, for live reading and replay.
+
+Event ids are ``<generation id>:<sequence>`` so an id alone finds its generation (the
+gateway hands us nothing but ``Last-Event-ID``). Entries are stored under the Redis id
+``0-<sequence>``, so replay after an event is an XREAD from that id. The stream is capped
+(XADD MAXLEN) and expires: while the generation runs, each append pushes the expiry out by
+``running_ttl`` (a writer that dies leaves nothing behind for long); after the last event
+it is kept ``finished_ttl`` for late reconnects, then the stored message is the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from chatmesh.conversation.v1 import messages_pb2
+from redis.asyncio import Redis
+
+from mesh.errors import FieldViolation, InvalidArgument
+
+__all__ = ["EventLog", "event_id", "is_terminal", "parse_event_id"]
+
+_FIELD = b"e"
+_SEPARATOR = ":"
+
+
+def event_id(generation_id: str, sequence: int) -> str:
+    return f"{generation_id}{_SEPARATOR}{sequence}"
+
+
+def parse_event_id(value: str, field: str = "after_event_id") -> tuple[str, int]:
+    """``(generation id, sequence)`` of an event id; InvalidArgument when it is not one of ours."""
+    generation_id, _, sequence = value.rpartition(_SEPARATOR)
+    if not generation_id or not sequence.isdigit():
+        raise InvalidArgument("not an event id of this service", [FieldViolation(field, "unknown event id")])
+    return generation_id, int(sequence)
+
+
+def is_terminal(event: messages_pb2.GenerationEvent) -> bool:
+    return event.WhichOneof("kind") in ("done", "error")
+
+
+@dataclass(frozen=True)
+class EventLogLimits:
+    max_events: int = 50_000
+    running_ttl_seconds: int = 600
+    finished_ttl_seconds: int = 900
+    block_ms: int = 5_000
+
+
+class EventLog:
+    """Append and read one generation's events; one writer per generation, any number of readers."""
+
+    def __init__(
+        self, redis: Redis, limits: EventLogLimits | None = None, *, prefix: str = "conversation"
+    ) -> None:
+        self._redis = redis
+        self.limits = limits or EventLogLimits()
+        self._prefix = prefix
+
+    def key(self, generation_id: str) -> str:
+        return f"{self._prefix}:generation:{generation_id}:events"
+
+    async def append(self, sequence: int, event: messages_pb2.GenerationEvent) -> None:
+        """Store ``event`` (its ``event_id`` set from ``sequence``); the last one starts the expiry."""
+        key = self.key(event.generation_id)
+        ttl = self.limits.finished_ttl_seconds if is_terminal(event) else self.limits.running_ttl_seconds
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(
+                key,
+                {_FIELD: event.SerializeToString()},
+                id=f"0-{sequence}",
+                maxlen=self.limits.max_events,
+                approximate=True,
+            )
+            pipe.expire(key, ttl)
+            await pipe.execute()
+
+    async def exists(self, generation_id: str) -> bool:
+        return bool(await self._redis.exists(self.key(generation_id)))
+
+    async def read(self, generation_id: str, after: int = 0) -> AsyncIterator[messages_pb2.GenerationEvent]:
+        """Events after sequence ``after``, then live ones, until the last event of the generation.
+
+        Ends quietly when the stream is gone (expired, or never existed): the caller then falls
+        back to the stored message.
+        """
+        key = self.key(generation_id)
+        last = f"0-{after}"
+        if not await self._redis.exists(key):
+            return
+        while True:
+            found: Any = await self._redis.xread({key: last}, count=256, block=self.limits.block_ms)
+            if not found:
+                if not await self._redis.exists(key):
+                    return
+                continue
+            for entry_id, fields in found[0][1]:
+                last = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                event = messages_pb2.GenerationEvent.FromString(fields[_FIELD])
+                yield event
+                if is_terminal(event):
+                    return

@@ -1,0 +1,249 @@
+"""Starting, following, stopping and finishing turns: what the generation RPCs call.
+
+Starting a turn (conversation.generation.turns) checks the request and fits the history,
+puts the ``started`` event (every id a client needs to reconnect) first in the event log,
+and launches a :class:`TurnRunner` task whose model call starts at once, while the user
+message, the reserved assistant message (status streaming) and the generation row are
+written in one transaction alongside. The task belongs to this
+object, not to the RPC: a caller that disconnects only stops reading; the turn runs on and
+is stored, and the caller may resume from its last event id. StopGeneration is the way to
+end a turn early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from chatmesh.conversation.v1 import messages_pb2
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversation.context.builder import ContextBuilder, Plan
+from conversation.context.sizes import WindowSizes
+from conversation.generation.answer import Ending
+from conversation.generation.background import BackgroundModel
+from conversation.generation.event_log import EventLog, EventLogLimits
+from conversation.generation.finals import final_event
+from conversation.generation.records import TurnRecord
+from conversation.generation.recovery import run_recovery
+from conversation.generation.request import TurnIdentity
+from conversation.generation.runner import MessageConverter, TurnRunner
+from conversation.generation.stop import StopSignals
+from conversation.generation.titles import Titles
+from conversation.generation.turns import Draft, NewTurn, Owner, read_turn, started_event, write_turn
+from conversation.store import generations as generation_store
+from conversation.store.generations import GenerationRow
+from conversation.store.messages import get_message
+from mesh.errors import NotFound
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from conversation.config import ConversationConfig
+    from mesh.clients import ServiceClients
+
+__all__ = ["Generations", "NewTurn", "Owner"]
+
+log = logging.getLogger(__name__)
+
+STOP_WAIT_SECONDS = 2.0
+
+
+class Generations:
+    """Every running turn of this instance, and the ways to start, follow and stop turns anywhere."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        clients: ServiceClients | None,
+        config: ConversationConfig,
+        to_message: MessageConverter,
+    ) -> None:
+        self._sessions = sessions
+        self._to_message = to_message
+        self._clients = clients
+        self._config = config
+        self.events = EventLog(
+            redis,
+            EventLogLimits(
+                max_events=config.generation_max_events,
+                finished_ttl_seconds=config.generation_events_ttl_seconds,
+            ),
+        )
+        self.stops = StopSignals(redis)
+        self.model = BackgroundModel(clients)
+        self.context = ContextBuilder(sessions, WindowSizes(clients), self.model)
+        self.titles = Titles(sessions, self.model)
+        self._runners: dict[str, tuple[TurnRunner, asyncio.Task[None]]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._closing = False
+
+    async def start(self) -> None:
+        await self.stops.start()
+        self.spawn(run_recovery(self._sessions, self.events, self.events.limits.running_ttl_seconds))
+
+    async def close(self) -> None:
+        """Let running turns finish for a grace period, then cancel them (they store what they have)."""
+        self._closing = True
+        tasks = [task for _, task in self._runners.values()]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self._config.generation_shutdown_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.stops.close()
+
+    async def begin(self, owner: Owner, turn: NewTurn) -> GenerationRow:
+        """Check and start a turn; a retry with the same request id gets the first turn.
+
+        Everything that can refuse the request (ownership, the parent message) is checked
+        here and raised to the caller. The turn's messages are then written while the model
+        call already runs (see TurnRunner).
+        """
+        if turn.request_id:
+            existing = await self._by_request(owner, turn)
+            if existing is not None:
+                return existing
+        async with self._sessions() as session:
+            draft, plan = await read_turn(session, owner, turn, self.context)
+        await self.events.append(1, started_event(draft))
+        self._launch(owner, draft, turn, plan)
+        return draft.generation
+
+    async def _write(self, owner: Owner, turn: NewTurn, draft: Draft) -> None:
+        async with self._sessions.begin() as session:
+            await write_turn(session, owner, turn, draft)
+
+    async def _by_request(self, owner: Owner, turn: NewTurn) -> GenerationRow | None:
+        async with self._sessions() as session:
+            return await generation_store.find_by_request(
+                session, owner.tenant_id, str(turn.conversation_id), turn.request_id
+            )
+
+    def _launch(self, owner: Owner, draft: Draft, turn: NewTurn, plan: Plan) -> None:
+        row = draft.generation
+        identity = TurnIdentity(
+            generation_id=row.id,
+            tenant_id=owner.tenant_id,
+            owner_id=owner.user_id,
+            conversation_id=row.conversation_id,
+            user_message_id=row.user_message_id,
+            assistant_message_id=row.assistant_message_id,
+            request_id=owner.request_id or turn.request_id,
+            api_key_id=owner.api_key_id,
+            model=turn.model,
+        )
+        record = TurnRecord(
+            self._sessions,
+            tenant_id=owner.tenant_id,
+            owner_id=owner.user_id,
+            conversation_id=row.conversation_id,
+            message_id=row.assistant_message_id,
+            generation_id=row.id,
+        )
+        runner = TurnRunner(
+            identity,
+            events=self.events,
+            stops=self.stops,
+            record=record,
+            context=self.context,
+            clients=self._clients,
+            flush_seconds=self._config.generation_save_seconds,
+            to_message=self._to_message,
+            plan=plan,
+            write=functools.partial(self._write, owner, turn, draft),
+        )
+        task = asyncio.get_running_loop().create_task(runner.run(), name=f"generation-{row.id}")
+        self._runners[row.id] = (runner, task)
+        task.add_done_callback(lambda _: self._finished(runner, turn.kind == "send"))
+
+    def _finished(self, runner: TurnRunner, was_send: bool) -> None:
+        self._runners.pop(runner.turn.generation_id, None)
+        ending: Ending | None = runner.ending
+        if was_send and self._config.auto_title and ending is not None and ending.status == "complete":
+            self.spawn(self.titles.after_first_exchange(runner.turn))
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` off the request path; failures are logged, never raised at anyone."""
+        if self._closing:
+            work.close()
+            return
+        task = asyncio.get_running_loop().create_task(_logged(work))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def owned(self, owner: Owner, conversation_id: str, generation_id: str) -> GenerationRow:
+        """The generation, if it is the caller's and belongs to ``conversation_id``; NOT_FOUND otherwise.
+
+        A turn of this instance whose row is not committed yet (its first milliseconds) counts too.
+        """
+        async with self._sessions() as session:
+            row = await generation_store.get_generation(session, owner.tenant_id, generation_id)
+        if row is None and generation_id in self._runners:
+            row = self._runners[generation_id][0].draft_row
+        if (
+            row is None
+            or row.tenant_id != owner.tenant_id
+            or row.owner_id != owner.user_id
+            or (conversation_id and row.conversation_id != conversation_id)
+        ):
+            raise NotFound("generation not found", reason="GENERATION_NOT_FOUND")
+        return row
+
+    async def follow(self, row: GenerationRow, after: int = 0) -> AsyncIterator[messages_pb2.GenerationEvent]:
+        """Events after sequence ``after``, live until the end; the stored outcome once the log expired."""
+        async for event in self.events.read(row.id, after):
+            yield event
+            if event.WhichOneof("kind") in ("done", "error"):
+                return
+        async with self._sessions() as session:
+            current = await generation_store.get_generation(session, row.tenant_id, row.id)
+            message = await get_message(
+                session,
+                tenant_id=row.tenant_id,
+                conversation_id=uuid.UUID(row.conversation_id),
+                message_id=uuid.UUID(row.assistant_message_id),
+            )
+        yield final_event(current or row, self._to_message(message))
+
+    async def stop(self, row: GenerationRow) -> bool:
+        """Stop a running turn wherever it runs; waits briefly so the stored answer is final on return."""
+        local = self._runners.get(row.id)
+        if not row.running and local is None:
+            return False
+        await self.stops.request(row.id)
+        if local is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(local[1]), STOP_WAIT_SECONDS)
+            return True
+        await _until(lambda: self._status(row), STOP_WAIT_SECONDS)
+        return True
+
+    async def _status(self, row: GenerationRow) -> bool:
+        async with self._sessions() as session:
+            current = await generation_store.get_generation(session, row.tenant_id, row.id)
+        return current is None or not current.running
+
+
+async def _until(check: Callable[[], Any], seconds: float) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _logged(work: Coroutine[Any, Any, Any]) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception("background conversation task failed")
