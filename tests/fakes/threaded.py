@@ -37,6 +37,16 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(runner(), self.loop).result(timeout)
 
     def close(self) -> None:
+        """Cancel what the servers left behind (e.g. uvicorn's lifespan task), then stop the loop."""
+
+        async def cancel_leftovers() -> None:
+            current = asyncio.current_task()
+            leftovers = [t for t in asyncio.all_tasks() if t is not current]
+            for task in leftovers:
+                task.cancel()
+            await asyncio.gather(*leftovers, return_exceptions=True)
+
+        self.run(cancel_leftovers)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         self.loop.close()
