@@ -1,6 +1,6 @@
 """What conversation's servicer mixins need, built once by `conversation/assembly.py` (or by a test).
 
-conv-stream fills ``generations`` (the generation runner) in assembly.open_deps.
+``generations`` (the turn runner) is filled in by assembly.open_deps after the rest exists.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+    from conversation.generation.service import Generations
     from conversation.purge import PurgeTask
     from mesh.clients import ServiceClients
     from mesh.config import Settings
@@ -28,4 +29,4 @@ class ConversationDeps:
     clients: ServiceClients | None = None
     config: ConversationConfig = field(default_factory=ConversationConfig)
     purge: PurgeTask | None = None  # hard deletion past retention (started by assembly.open_deps)
-    generations: object | None = None  # conv-stream: the generation runner (conversation/generation/)
+    generations: Generations | None = None  # the turn runner (conversation/generation/)

@@ -213,13 +213,13 @@ class ConversationsApi:
         self, request: conversations_pb2.DeleteConversationRequest, context: object
     ) -> conversations_pb2.DeleteConversationResponse:
         who = caller()
+        conversation_id = parse_id(request.conversation_id, "conversation")
         async with self.deps.sessions.begin() as session:
             await store.trash_conversation(
-                session,
-                tenant_id=who.tenant_id,
-                owner_id=who.user_id,
-                conversation_id=parse_id(request.conversation_id, "conversation"),
+                session, tenant_id=who.tenant_id, owner_id=who.user_id, conversation_id=conversation_id
             )
+        if self.deps.generations is not None:
+            await self.deps.generations.stop_conversation(who.tenant_id, str(conversation_id))
         return conversations_pb2.DeleteConversationResponse()
 
     async def RestoreConversation(

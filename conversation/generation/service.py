@@ -228,6 +228,13 @@ class Generations:
         await _until(lambda: self._status(row), STOP_WAIT_SECONDS)
         return True
 
+    async def stop_conversation(self, tenant_id: str, conversation_id: str) -> int:
+        """Stop every running turn of a conversation (it was deleted); returns how many were running."""
+        async with self._sessions() as session:
+            rows = await generation_store.running_generations(session, tenant_id, conversation_id)
+        stopped = await asyncio.gather(*(self.stop(row) for row in rows))
+        return sum(stopped)
+
     async def _status(self, row: GenerationRow) -> bool:
         async with self._sessions() as session:
             current = await generation_store.get_generation(session, row.tenant_id, row.id)

@@ -192,6 +192,18 @@ async def find_by_request(
     return _generation(row) if row is not None else None
 
 
+async def running_generations(session: AsyncSession, tenant_id: str, conversation_id: str) -> list[GenerationRow]:
+    """Turns of one conversation still marked running (deleting the conversation stops them)."""
+    found = await session.execute(
+        select(generations).where(
+            generations.c.tenant_id == tenant_id,
+            generations.c.conversation_id == conversation_id,
+            generations.c.status == "running",
+        )
+    )
+    return [_generation(row) for row in found]
+
+
 async def finish_generation(
     session: AsyncSession, generation_id: str, status: str, *, model: str = "", error: str = ""
 ) -> None:

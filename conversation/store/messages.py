@@ -16,6 +16,13 @@ Functions conv-stream uses (all run in the caller's transaction, ``session.begin
             leaf_id: uuid.UUID | None = None) -> list[MessageRow]
         Root-to-leaf messages, oldest first; ``None`` means the conversation's active leaf.
     find_by_request_id(session, *, conversation_id, request_id) -> MessageRow | None
+    messages_by_ids(session, conversation_id, ids, *, with_children=False) -> list[MessageRow]
+    ancestor_ids(session, conversation_id, leaf) -> list[uuid.UUID]   (root first; [] if unknown)
+    set_active_leaf(session, conversation_id, through) -> uuid.UUID   (SwitchBranch; returns the new leaf)
+
+The conversation row keeps the active path as an id array (``active_path``): a new leaf under
+the current leaf appends to it, one under another message of the path cuts it there, anything
+else (and SwitchBranch) recomputes it by walking parents once.
 
 Row values are JSON-ready: ``parts``/``attachments``/``citations``/``tool_calls`` are lists of
 dicts and ``usage`` a dict in protobuf JSON form with proto field names

@@ -5,9 +5,20 @@ from __future__ import annotations
 import grpc
 import pytest
 from chatmesh.conversation.v1 import conversations_pb2, resources_pb2
+from chatmesh.events.v1 import conversation_events_pb2
 from google.protobuf.field_mask_pb2 import FieldMask
+from sqlalchemy import text
 
-from tests.integration.conversation.conv_harness import ALICE, BOB, MALLORY, Service, create, violations
+from mesh.events import EventEnvelope, unpack
+from tests.integration.conversation.conv_harness import (
+    ALICE,
+    BOB,
+    MALLORY,
+    Service,
+    chain,
+    create,
+    violations,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -208,12 +219,6 @@ async def test_anonymous_and_malformed_ids(conv: Service) -> None:
 
 
 async def test_trash_is_purged_after_retention_with_an_event(conv: Service) -> None:
-    from chatmesh.events.v1 import conversation_events_pb2
-    from sqlalchemy import text
-
-    from mesh.events import EventEnvelope, unpack
-    from tests.integration.conversation.conv_harness import chain
-
     kept = await create(conv, ALICE, title="recent trash")
     doomed = await create(conv, ALICE, title="old trash")
     await chain(conv, doomed.id, ["q", "a"])

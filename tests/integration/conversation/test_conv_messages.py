@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import grpc
@@ -9,10 +10,12 @@ import pytest
 from chatmesh.conversation.v1 import conversations_pb2, messages_pb2, resources_pb2
 from sqlalchemy import text
 
+from conversation.store import messages as store
 from tests.integration.conversation.conv_harness import (
     ALICE,
     BOB,
     MALLORY,
+    PRINCIPALS,
     Service,
     add_message,
     chain,
@@ -160,3 +163,47 @@ async def test_message_created_events_are_in_the_outbox(conv: Service) -> None:
     types = [r[0] for r in rows]
     assert types[0].endswith("ConversationCreated")
     assert sum(t.endswith("MessageCreated") for t in types) == len(ids)
+
+
+async def test_views_need_a_message_of_this_conversation(conv: Service) -> None:
+    made = await create(conv, ALICE, title="views")
+    other = await create(conv, ALICE, title="elsewhere")
+    (foreign,) = await chain(conv, other.id, ["not here"])
+    for view in (messages_pb2.MESSAGE_VIEW_ACTIVE_PATH, messages_pb2.MESSAGE_VIEW_SUBTREE):
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await conv.stub.ListMessages(
+                messages_pb2.ListMessagesRequest(conversation_id=made.id, view=view, message_id=foreign),
+                metadata=ALICE,
+            )
+        assert error.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await conv.stub.ListMessages(
+            messages_pb2.ListMessagesRequest(conversation_id=made.id, view=messages_pb2.MESSAGE_VIEW_SUBTREE),
+            metadata=ALICE,
+        )
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    empty = await conv.stub.ListMessages(
+        messages_pb2.ListMessagesRequest(conversation_id=made.id), metadata=ALICE
+    )
+    assert list(empty.messages) == [] and empty.next_page_token == ""
+
+
+async def test_a_repeated_request_id_stores_one_message(conv: Service) -> None:
+    made = await create(conv, ALICE, title="retry")
+    ids = set()
+    for _ in range(2):
+        async with conv.deps.sessions.begin() as session:
+            row = await store.insert_message(
+                session,
+                tenant_id="t1",
+                owner_id=PRINCIPALS["alice"].subject,
+                conversation_id=uuid.UUID(made.id),
+                parent_id=None,
+                message=store.NewMessage(role="user", parts=[{"text": "once"}], request_id="send-1"),
+            )
+        ids.add(row.id)
+    assert len(ids) == 1
+    got = await conv.stub.GetConversation(
+        conversations_pb2.GetConversationRequest(conversation_id=made.id), metadata=ALICE
+    )
+    assert got.conversation.message_count == 1

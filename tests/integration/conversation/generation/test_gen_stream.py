@@ -7,7 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
-from chatmesh.conversation.v1 import messages_pb2, resources_pb2
+from chatmesh.conversation.v1 import conversations_pb2, messages_pb2, resources_pb2
 from chatmesh.orchestrator.v1 import generation_pb2
 
 from tests.fakes.orchestrator_fake import Script
@@ -179,3 +179,18 @@ async def test_two_callers_each_get_only_their_own_answer(chat: Chat) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await chat.stub.StopGeneration(stop, metadata=BOB, timeout=TIMEOUT)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_deleting_the_conversation_stops_its_running_turn(chat: Chat) -> None:
+    chat.fake.scripts.append(Script(deltas=SLOW, delay=0.05, hold=True))
+    conversation = await chat.conversation()
+    call = send(chat, conversation.id)
+    shown = await collect(call, until=deltas(2))
+    generation_id = shown[0].generation_id
+    delete = conversations_pb2.DeleteConversationRequest(conversation_id=conversation.id)
+    await chat.stub.DeleteConversation(delete, metadata=ALICE, timeout=TIMEOUT)
+    rest = await collect(call)
+    assert kinds(rest)[-1] == "done"
+    assert rest[-1].done.finish_reason == resources_pb2.FINISH_REASON_CANCELLED
+    assert [c.generation_id for c in chat.fake.cancels] == [generation_id]
+    assert await chat.generation_status(generation_id) == "incomplete"

@@ -13,11 +13,11 @@ import pytest_asyncio
 from chatmesh.conversation.v1 import conversation_pb2_grpc, conversations_pb2
 from chatmesh.identity.v1 import api_keys_pb2, identity_pb2_grpc
 
-from conversation import api as conversation_api
 from identity import api
 from identity.assembly import close_deps, open_deps
 from identity.domain.api_keys import display_prefix, generate_secret, hash_secret
 from identity.store import api_keys as key_store
+from mesh import unbuilt
 from mesh.auth_api_keys import RemoteApiKeyVerifier
 from mesh.auth_jwt import ClientJwksSource, JwtVerifier
 from mesh.clients import ServiceClients
@@ -48,7 +48,7 @@ async def wired(identity: Identity) -> AsyncIterator[Wired]:
     other_verifier = JwtVerifier(settings, ClientJwksSource(clients), identity.redis, api_keys=api_keys)
     other = await start_server(
         "conversation",
-        [conversation_api.binding()],
+        [unbuilt.binding("conversation", "ConversationService", issue="a stand-in service")],
         settings,
         port=0,
         metrics_port=-1,

@@ -20,10 +20,10 @@ from redis.asyncio import Redis
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conversation import api as conversation_api
 from identity import api, store
 from identity.assembly import close_deps, open_deps
 from identity.deps import IdentityDeps
+from mesh import unbuilt
 from mesh.auth_jwt import ClientJwksSource, JwtVerifier
 from mesh.clients import ServiceClients
 from mesh.config import Settings
@@ -65,7 +65,7 @@ class Accounts:
         other_verifier = JwtVerifier(settings, ClientJwksSource(clients), redis)
         other = await start_server(
             "conversation",
-            [conversation_api.binding()],
+            [unbuilt.binding("conversation", "ConversationService", issue="a stand-in service")],
             settings,
             port=0,
             metrics_port=-1,
