@@ -192,7 +192,9 @@ async def find_by_request(
     return _generation(row) if row is not None else None
 
 
-async def running_generations(session: AsyncSession, tenant_id: str, conversation_id: str) -> list[GenerationRow]:
+async def running_generations(
+    session: AsyncSession, tenant_id: str, conversation_id: str
+) -> list[GenerationRow]:
     """Turns of one conversation still marked running (deleting the conversation stops them)."""
     found = await session.execute(
         select(generations).where(
