@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chatmesh.orchestrator.v1 import generation_pb2
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import duration_pb2, json_format, timestamp_pb2
 
 from orchestrator.generation.store import GenerationRow
 
@@ -59,4 +59,11 @@ def to_generation(row: GenerationRow, queue_position: int = 0) -> generation_pb2
         stamp = _stamp(value)
         if stamp is not None:
             getattr(generation, name).CopyFrom(stamp)
+    for name, millis in (("time_to_first_token", row.ttft_ms), ("latency", row.latency_ms)):
+        if millis is not None:
+            getattr(generation, name).CopyFrom(
+                duration_pb2.Duration(nanos=(millis % 1000) * 1_000_000, seconds=millis // 1000)
+            )
+    for call in row.tool_calls:
+        json_format.ParseDict(call, generation.tool_calls.add(), ignore_unknown_fields=True)
     return generation

@@ -107,6 +107,9 @@ async def test_tool_calling_model_gets_the_right_answer_and_records_the_call(mes
         await mesh.stub.GetGeneration(generation_pb2.GetGenerationRequest(generation_id=generation_id))
     ).generation
     assert record.usage.tool_calls == 1
+    assert list(record.tool_calls) == list(completed.tool_calls)
+    assert record.HasField("time_to_first_token") and record.HasField("latency")
+    assert record.time_to_first_token.ToTimedelta() <= record.latency.ToTimedelta()
 
 
 async def test_tool_loop_stops_at_the_step_limit(mesh: OrchestratorMesh) -> None:
