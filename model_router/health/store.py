@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Table,
     Text,
@@ -65,6 +66,18 @@ channel_health_events = Table(
     Column("actor_user_id", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
     CheckConstraint("source IN ('probe', 'traffic', 'manual', 'keys')", name="source_known"),
+)
+# Newest-first history, overall and per channel (keyset pages on created_at, id).
+Index(
+    "ix_channel_health_events_created_at",
+    channel_health_events.c.created_at.desc(),
+    channel_health_events.c.id.desc(),
+)
+Index(
+    "ix_channel_health_events_channel_id_created_at",
+    channel_health_events.c.channel_id,
+    channel_health_events.c.created_at.desc(),
+    channel_health_events.c.id.desc(),
 )
 
 channel_tests = Table(

@@ -13,7 +13,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Identity,
+    Index,
     Numeric,
     Table,
     Text,
@@ -61,6 +63,7 @@ quota_accounts = Table(
     _units("low_balance_threshold"),
     _at("created_at"),
     _at("updated_at"),
+    Index("ix_quota_accounts_tenant_id", "tenant_id"),
 )
 
 quota_reservations = Table(
@@ -82,13 +85,14 @@ quota_reservations = Table(
     _at("created_at"),
     Column("expire_at", DateTime(timezone=True), nullable=False),
     _at("closed_at", nullable=True),
+    Index("ix_quota_reservations_open_expire_at", "expire_at", postgresql_where=text("state = 'reserved'")),
 )
 
 quota_ledger = Table(
     "quota_ledger",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column("account_id", Text, nullable=False),
+    Column("account_id", Text, ForeignKey(quota_accounts.c.id), nullable=False),
     Column("kind", Text, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("balance_after", BigInteger, nullable=False),
@@ -98,6 +102,14 @@ quota_ledger = Table(
     _text("actor_user_id"),
     Column("idempotency_key", Text, nullable=True),
     _at("created_at"),
+    Index("ix_quota_ledger_account_id_id", "account_id", "id"),
+    Index(
+        "uq_quota_ledger_account_id_idempotency_key",
+        "account_id",
+        "idempotency_key",
+        unique=True,
+        postgresql_where=text("idempotency_key IS NOT NULL"),
+    ),
 )
 
 
@@ -121,13 +133,14 @@ model_prices = Table(
     _at("created_at"),
     _at("updated_at"),
     _at("deleted_at", nullable=True),
+    Index("uq_model_prices_model_live", "model", unique=True, postgresql_where=text("deleted_at IS NULL")),
 )
 
 model_price_history = Table(
     "model_price_history",
     metadata,
     Column("version", BigInteger, Identity(always=True), primary_key=True),
-    Column("price_id", UUID(as_uuid=True), nullable=False),
+    Column("price_id", UUID(as_uuid=True), ForeignKey(model_prices.c.id), nullable=False, index=True),
     *_price_columns(),
     Column("action", Text, nullable=False),
     _at("recorded_at"),

@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mesh.db import service_metadata
 from model_router.routing.rules import RouteArmSpec, RuleSpec
+from model_router.store import metadata
 
 __all__ = [
     "create_rule",
@@ -41,7 +41,6 @@ __all__ = [
     "update_rule",
 ]
 
-metadata = service_metadata("model_router")
 
 routing_rules = Table(
     "routing_rules",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, Table, Text, text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Index, Integer, Table, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from model_router.store import metadata
@@ -43,4 +43,6 @@ usage_records = Table(
     Column("usage_estimated", Boolean, nullable=False, server_default=text("false")),
     Column("reservation_id", UUID(as_uuid=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("ix_usage_records_created_at", "created_at"),
+    Index("ix_usage_records_tenant_id_created_at", "tenant_id", "created_at"),
 )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    UniqueConstraint,
     delete,
     func,
     insert,
@@ -29,9 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from mesh.db import service_metadata
 from mesh.errors import NotFound
 from orchestrator.agents.messages import agent_message
+from orchestrator.schema import metadata
 
 __all__ = [
     "AgentFilter",
@@ -46,7 +47,6 @@ __all__ = [
     "patch_agent",
 ]
 
-metadata = service_metadata("orchestrator")
 
 agents = Table(
     "agents",
@@ -67,6 +67,7 @@ agents = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("update_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "name"),
 )
 
 

@@ -13,13 +13,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, SmallInteger, Table, Text, and_, or_, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    SmallInteger,
+    Table,
+    Text,
+    and_,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mesh.db import service_metadata
 from mesh.errors import FieldViolation, InvalidArgument
+from orchestrator.schema import metadata
 
 __all__ = [
     "LIVE_STATES",
@@ -32,7 +45,6 @@ __all__ = [
     "update_row",
 ]
 
-metadata = service_metadata("orchestrator")
 
 generations = Table(
     "generations",
@@ -57,6 +69,9 @@ generations = Table(
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("start_time", DateTime(timezone=True), nullable=True),
     Column("end_time", DateTime(timezone=True), nullable=True),
+    Index("ix_generations_tenant_created", "tenant_id", "create_time", "id"),
+    Index("ix_generations_conversation", "conversation_id", "create_time"),
+    Index("ix_generations_live", "state", postgresql_where=text("state IN (1, 2)")),
 )
 
 # GenerationState values of turns not finished yet (QUEUED, RUNNING).

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     Table,
     Text,
+    UniqueConstraint,
     delete,
     func,
     insert,
@@ -31,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mesh.db import service_metadata
 from mesh.secrets import SecretBox
+from orchestrator.schema import metadata
 from orchestrator.tools.mcp_client import McpServerConfig
 
 __all__ = [
@@ -55,7 +56,6 @@ __all__ = [
 ENV_CONTEXT = b"orchestrator.mcp_server.env"
 HEADERS_CONTEXT = b"orchestrator.mcp_server.headers"
 
-metadata = service_metadata("orchestrator")
 
 mcp_servers = Table(
     "mcp_servers",
@@ -77,6 +77,7 @@ mcp_servers = Table(
     Column("tool_count", Integer, nullable=False, server_default=text("0")),
     Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("update_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "name"),
 )
 
 

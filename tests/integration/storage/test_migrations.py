@@ -19,9 +19,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+import conversation.store.generations
+import conversation.store.tables
 import identity.store
 import mesh.migrate
+import model_router.health.store
+import model_router.quota.tables
+import model_router.routing.store
 import model_router.store
+import model_router.usage.tables
+import orchestrator.agents.store
+import orchestrator.generation.store
+import orchestrator.schema
+import orchestrator.tools.mcp_store
 from mesh.config import SERVICES, Settings
 from mesh.db import create_engine
 from mesh.migrate import alembic_config, main, migrate, new_revision
@@ -111,9 +121,27 @@ def _diff(connection: Connection, metadata: MetaData, schema: str) -> list[objec
     return list(compare_metadata(context, metadata))
 
 
+# Importing a service's table modules registers every table on its one MetaData.
+REGISTERED = (
+    conversation.store.generations,
+    model_router.health.store,
+    model_router.quota.tables,
+    model_router.routing.store,
+    model_router.usage.tables,
+    orchestrator.agents.store,
+    orchestrator.generation.store,
+    orchestrator.tools.mcp_store,
+)
+
+
 @pytest.mark.parametrize(
     ("service", "metadata"),
-    [("identity", identity.store.metadata), ("model_router", model_router.store.metadata)],
+    [
+        ("identity", identity.store.metadata),
+        ("model_router", model_router.store.metadata),
+        ("conversation", conversation.store.tables.metadata),
+        ("orchestrator", orchestrator.schema.metadata),
+    ],
 )
 async def test_store_tables_match_migrations(
     settings: Settings, migrated_database: str, service: str, metadata: MetaData
@@ -124,7 +152,7 @@ async def test_store_tables_match_migrations(
             diff = await conn.run_sync(_diff, metadata, service)
     finally:
         await engine.dispose()
-    assert diff == []
+    assert diff == [], "\n".join(repr(item)[:300] for item in diff)
 
 
 async def test_service_engine_sees_its_schema_first_then_public(
