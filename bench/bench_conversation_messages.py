@@ -188,11 +188,13 @@ def _verdicts(report: Report) -> None:
     for concurrency, _ in LEVELS:
         ratio = report.ratio(SUBJECT, BASELINE, concurrency)
         report.notes.append(f"  c={concurrency}: ListMessages/indexed SELECT P50 ratio {ratio:.1f}x")
-    p99 = max(r.p99_ms for r in report.rows if r.subject == SUBJECT)
-    verdict = "meets" if p99 < TARGET_P99_MS else "MISSES"
-    report.notes.append(
-        f"  worst ListMessages P99: {p99:.2f} ms ({verdict} the <{TARGET_P99_MS:.0f} ms target)"
-    )
+    for row in (r for r in report.rows if r.subject == SUBJECT):
+        verdict = "meets" if row.p99_ms < TARGET_P99_MS else "MISSES"
+        report.notes.append(
+            f"  c={row.concurrency}: ListMessages P99 {row.p99_ms:.2f} ms ({verdict} the "
+            f"<{TARGET_P99_MS:.0f} ms target) at {row.rps:.0f} rps; past one server process's "
+            "throughput the rest is queueing"
+        )
 
 
 async def _serve(database_url: str, redis_url: str, data_dir: str) -> None:
