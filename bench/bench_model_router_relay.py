@@ -19,7 +19,9 @@ allows ~250 RPS and a relay that cannot keep up shows. LiteLLM authenticates wit
 master key: its virtual keys need its Postgres schema created by Prisma, whose engine is a
 binary download outside the package registry (not available here).
 
-Env: ``CHATMESH_BENCH_RELAY_SCALE`` (default 1.0) scales request counts.
+Env: ``CHATMESH_BENCH_RELAY_SCALE`` (default 1.0) scales request counts;
+``CHATMESH_BENCH_QUICK=1`` is for iterating: a third of the requests (unless a scale is
+given), one round per level, and no LiteLLM (its figures come from a full run only).
 """
 
 from __future__ import annotations
@@ -43,10 +45,12 @@ from bench.relay_compare_servers import API_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_TOKEN_S, GAP_S, TOKENS = 0.05, 0.02, 50
-SCALE = float(os.environ.get("CHATMESH_BENCH_RELAY_SCALE", "1.0"))
+QUICK = os.environ.get("CHATMESH_BENCH_QUICK", "").lower() in ("1", "true", "yes")
+SCALE = float(os.environ.get("CHATMESH_BENCH_RELAY_SCALE", "0.34" if QUICK else "1.0"))
 LEVELS = ((1, 12), (16, 96), (64, 320))
 MAX_LEVEL = (256, 512)
-ROUNDS = 2  # each level runs subject after subject, twice, so drift on the shared machine hits all
+# Each level runs subject after subject, twice, so drift on the shared machine hits all.
+ROUNDS = 1 if QUICK else 2
 LITELLM_KEY = "sk-litellm-master-bench"
 DIRECT, ROUTER, GATEWAY, LITELLM = "direct", "model_router gRPC", "gateway HTTP", "LiteLLM proxy"
 TARGET_ADDED_P99_MS = 5.0
@@ -272,7 +276,11 @@ async def run() -> Report:
                 Subject(ROUTER, "grpc", f"127.0.0.1:{router_port}", API_KEY),
                 Subject(GATEWAY, "http", f"127.0.0.1:{gateway_port}", API_KEY),
             ]
-            litellm, litellm_port, why = await _start_litellm(upstream_url, Path(scratch))
+            litellm, litellm_port, why = (
+                (None, 0, "skipped in quick mode (CHATMESH_BENCH_QUICK)")
+                if QUICK
+                else await _start_litellm(upstream_url, Path(scratch))
+            )
             if litellm is not None:
                 procs.append(litellm)
                 subjects.append(Subject(LITELLM, "http", f"127.0.0.1:{litellm_port}", LITELLM_KEY))

@@ -7,7 +7,8 @@ deadlines, retry config, metadata propagation). Baseline: the same handler on a
 bare grpc.aio server called through a bare generated stub. Levels alternate
 between the two so drift on the shared machine hits both alike.
 Servers run in child processes; the client's own CPU use is reported so a
-saturated load generator shows up instead of hiding in the figures.
+saturated load generator shows up instead of hiding in the figures, and so is each
+server's CPU time per RPC, which a busy shared machine disturbs far less than latency.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import grpc
+import psutil
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 
 from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
@@ -36,12 +38,23 @@ def _start(kind: str) -> tuple[subprocess.Popen[str], int]:
     return start_server_process("bench.rpc_servers", kind)
 
 
-async def _measure_level(subject: str, call: object, concurrency: int, requests: int, report: Report) -> None:
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def _measure_level(
+    subject: str, call: object, concurrency: int, requests: int, report: Report, server: psutil.Process
+) -> None:
+    cpu0, wall0, server0 = time.process_time(), time.perf_counter(), _cpu_seconds(server)
     row: Figures = await measure(subject, call, concurrency=concurrency, requests=requests)  # type: ignore[arg-type]
     cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    per_rpc_us = (_cpu_seconds(server) - server0) / requests * 1e6
     report.rows.append(row)
-    report.notes.append(f"  load generator CPU during {subject} c={concurrency}: {cpu:.0%} of one core")
+    report.notes.append(
+        f"  {subject} c={concurrency}: load generator CPU {cpu:.0%} of one core; "
+        f"server CPU {per_rpc_us:.0f} us per RPC"
+    )
 
 
 async def run() -> Report:
@@ -56,13 +69,15 @@ async def run() -> Report:
     settings = load_settings(_env_file=None, static_addresses={"identity": f"127.0.0.1:{mesh_port}"})
     discovery = make_discovery(settings)
     clients = ServiceClients(settings, discovery)
+    bare_cpu, mesh_cpu = psutil.Process(bare_proc.pid), psutil.Process(mesh_proc.pid)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{bare_port}") as channel:
             bare = identity_pb2_grpc.IdentityServiceStub(channel)
             mesh = clients.stub("identity")
             for concurrency, requests in LEVELS:
-                await _measure_level(BARE, lambda: bare.GetJwks(request), concurrency, requests, report)
-                await _measure_level(MESH, lambda: mesh.GetJwks(request), concurrency, requests, report)
+                level = (concurrency, requests, report)
+                await _measure_level(BARE, lambda: bare.GetJwks(request), *level, bare_cpu)
+                await _measure_level(MESH, lambda: mesh.GetJwks(request), *level, mesh_cpu)
     finally:
         await clients.close()
         await discovery.close()

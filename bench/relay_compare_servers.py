@@ -75,7 +75,7 @@ async def _router(upstream_url: str, identity_port: int) -> None:
     from model_router.deps import ModelRouterDeps
     from model_router.domain.channels import ChannelKey, RoutableChannel
     from model_router.domain.selection import ChannelIndex
-    from model_router.relay import Relay, upstream_client
+    from model_router.relay import Relay, upstream_clients
 
     channel = RoutableChannel(
         id="ch-bench",
@@ -89,7 +89,7 @@ async def _router(upstream_url: str, identity_port: int) -> None:
     settings = _settings(identity=identity_port)
     discovery = make_discovery(settings)
     clients = ServiceClients(settings, discovery)
-    relay = Relay(channels, upstream_client())  # type: ignore[arg-type]
+    relay = Relay(channels, upstream_clients())  # type: ignore[arg-type]
     deps = ModelRouterDeps(
         settings=settings,
         engine=None,  # type: ignore[arg-type]

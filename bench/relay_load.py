@@ -4,7 +4,8 @@
 ``POST /v1/chat/completions`` over raw asyncio HTTP/1.1 (one kept-alive connection per
 worker, chunked responses read frame by frame, no client library in the way);
 ``python -m bench.relay_load grpc <host:port> <api_key> <concurrency> <requests>`` streams
-model_router's ChatCompletion over one gRPC channel. Each worker first makes one request
+model_router's ChatCompletion over one gRPC channel, reading raw message bytes (no protobuf parsing,
+as the HTTP client reads raw frames). Each worker first makes one request
 that is not timed (connections, caches). Prints one JSON line:
 ``{"ttft": [...], "total": [...], "elapsed": s, "errors": n, "first_error": "..."}`` (seconds).
 TTFT is when the first content token (`` tok0``) arrived.
@@ -90,10 +91,15 @@ class _HttpStream:
 
 def _grpc_caller(target: str, api_key: str) -> tuple[Callable[[], Call], Callable[[], Awaitable[None]]]:
     import grpc
-    from chatmesh.model_router.v1 import chat_pb2, inference_pb2, model_router_pb2_grpc
+    from chatmesh.model_router.v1 import chat_pb2, inference_pb2
 
     channel = grpc.aio.insecure_channel(target)
-    stub = model_router_pb2_grpc.ModelRouterServiceStub(channel)
+    # Raw bytes in, like the HTTP client: the first message holding `` tok0`` is the first token.
+    method = channel.unary_stream(
+        "/chatmesh.model_router.v1.ModelRouterService/ChatCompletion",
+        request_serializer=inference_pb2.ChatCompletionRequest.SerializeToString,
+        response_deserializer=None,
+    )
     request = inference_pb2.ChatCompletionRequest(
         model=MODEL, messages=[chat_pb2.ChatMessage(role="user", content="Hi")], stream=True
     )
@@ -102,8 +108,9 @@ def _grpc_caller(target: str, api_key: str) -> tuple[Callable[[], Call], Callabl
     async def call() -> tuple[float, float]:
         started = time.perf_counter()
         first = 0.0
-        async for response in stub.ChatCompletion(request, metadata=metadata):
-            if not first and any(c.delta.content for c in response.choices):
+        stream = method(request, metadata=metadata)
+        while (message := await stream.read()) is not grpc.aio.EOF:  # type: ignore[attr-defined]
+            if not first and _FIRST_TOKEN in message:  # type: ignore[operator]
                 first = time.perf_counter() - started
         if not first:
             raise RuntimeError("stream without content")

@@ -143,8 +143,9 @@ class ServerStream:
     ) -> None:
         while True:
             try:
-                async with asyncio.timeout(self._heartbeat):
-                    kind, item = await queue.get()
+                # A queued message needs no timer: arming and cancelling one per event
+                # cost more than relaying the event when the upstream is quick.
+                kind, item = queue.get_nowait() if not queue.empty() else await self._next(queue)
             except TimeoutError:
                 await self._start(send)
                 if self._fmt is StreamFormat.SSE:
@@ -161,6 +162,10 @@ class ServerStream:
             if kind is not _Item.MESSAGE:
                 await self._finish(send)
                 return
+
+    async def _next(self, queue: asyncio.Queue[tuple[_Item, Any]]) -> tuple[_Item, Any]:
+        async with asyncio.timeout(self._heartbeat):
+            return await queue.get()
 
     def _message_frame(self, message: Message) -> bytes:
         self._count += 1

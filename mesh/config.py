@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     # Telemetry.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # Access lines (one per RPC / HTTP request): keep this share of the successful calls that
+    # ended within access_log_slow_ms; errors and slower calls are always logged.
+    access_log_sample_rate: float = Field(1.0, ge=0.0, le=1.0)
+    access_log_slow_ms: float = Field(500.0, ge=0.0)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4317"
 

@@ -23,11 +23,17 @@ import grpc.aio
 
 from mesh.errors import DomainError, Internal, Unavailable, Unimplemented, abort
 from mesh.handlers import Context, StreamBehavior, UnaryBehavior
-from mesh.telemetry.logging import current_request_id, new_request_id, reset_request_id, set_request_id
+from mesh.telemetry.logging import (
+    LogSampling,
+    current_request_id,
+    new_request_id,
+    reset_request_id,
+    set_request_id,
+)
 from mesh.telemetry.metrics import RpcMetrics, rpc_metrics
 from mesh.telemetry.tracing import REQUEST_ID_HEADER, UNTRACED_SERVICES
 
-__all__ = ["OPS_SERVICES", "ErrorLayer", "ObservabilityLayer", "is_ops_method"]
+__all__ = ["OPS_SERVICES", "ErrorLayer", "LogSampling", "ObservabilityLayer", "is_ops_method"]
 
 rpc_log = logging.getLogger("mesh.rpc")
 error_log = logging.getLogger("mesh.errors")
@@ -52,12 +58,19 @@ def _request_id_of(context: Context) -> str:
     return new_request_id()
 
 
-def _final_code(context: Context, exc: BaseException | None) -> grpc.StatusCode:
+# grpc's deadline and ours (time at start + time remaining then) differ by microseconds.
+_DEADLINE_SLACK_SECONDS = 0.001
+
+
+def _final_code(
+    context: Context, exc: BaseException | None, deadline: float | None, now: float
+) -> grpc.StatusCode:
     """The status the call ended with. grpc cancels the handler when the client goes away
-    or the deadline passes; which of the two it was is told by the time left."""
+    or the deadline passes; which of the two it was is told by the deadline noted at the
+    start. The context is not asked then: a cancelled stream's generator may be finalised
+    after grpc released the call, and asking a released call segfaults."""
     if isinstance(exc, asyncio.CancelledError | GeneratorExit):
-        remaining = context.time_remaining()
-        if remaining is not None and remaining <= 0:
+        if deadline is not None and now >= deadline - _DEADLINE_SLACK_SECONDS:
             return grpc.StatusCode.DEADLINE_EXCEEDED
         return grpc.StatusCode.CANCELLED
     code: Any = context.code()
@@ -68,71 +81,97 @@ def _final_code(context: Context, exc: BaseException | None) -> grpc.StatusCode:
     return grpc.StatusCode.OK if exc is None else grpc.StatusCode.UNKNOWN
 
 
+# (request-id token, request id, start time, deadline or None, peer)
+_Call = tuple[Any, str, float, float | None, str]
+
+
 class _MethodStats:
     """Per-method metric children and log fields, resolved once instead of on every call."""
 
-    __slots__ = ("_codes", "_requests", "duration", "in_flight", "level", "method", "service")
+    __slots__ = (
+        "_codes",
+        "_fields",
+        "_requests",
+        "_sampling",
+        "duration",
+        "in_flight",
+        "level",
+        "method",
+        "service",
+    )
 
-    def __init__(self, metrics: RpcMetrics, method: str) -> None:
+    def __init__(self, metrics: RpcMetrics, method: str, sampling: LogSampling) -> None:
         self.service, _, self.method = method.lstrip("/").partition("/")
         self.level = logging.DEBUG if self.service in OPS_SERVICES else logging.INFO
         self._requests = metrics.requests
         self.duration = metrics.duration.labels(self.service, self.method)
         self.in_flight = metrics.in_flight.labels(self.service, self.method)
-        self._codes: dict[grpc.StatusCode, Any] = {}
+        self._codes: dict[grpc.StatusCode, tuple[Any, str]] = {}
+        self._fields = {"grpc_service": self.service, "grpc_method": self.method}
+        self._sampling = sampling
 
-    def start(self, context: Context) -> tuple[Any, float]:
-        token = set_request_id(_request_id_of(context))
+    def start(self, context: Context) -> _Call:
+        """Note what the end of the call needs while grpc still holds the call."""
+        request_id = _request_id_of(context)
+        token = set_request_id(request_id)
         self.in_flight.inc()
-        return token, time.perf_counter()
+        remaining = context.time_remaining()
+        started = time.perf_counter()
+        deadline = None if remaining is None else started + remaining
+        return token, request_id, started, deadline, context.peer()
 
-    def finish(self, context: Context, error: BaseException | None, started: float, token: Any) -> None:
-        elapsed = time.perf_counter() - started
-        code = _final_code(context, error)
+    def finish(self, context: Context, error: BaseException | None, call: _Call) -> None:
+        token, request_id, started, deadline, peer = call
+        now = time.perf_counter()
+        elapsed = now - started
+        code = _final_code(context, error, deadline, now)
         self.in_flight.dec()
         self.duration.observe(elapsed)
-        counter = self._codes.get(code)
-        if counter is None:
-            counter = self._codes[code] = self._requests.labels(self.service, self.method, code.name)
-        counter.inc()
+        found = self._codes.get(code)
+        if found is None:
+            message = f"{self.service}/{self.method} {code.name}"
+            found = self._codes[code] = (self._requests.labels(self.service, self.method, code.name), message)
+        found[0].inc()
         level = logging.WARNING if code in _SERVER_FAULTS else self.level
-        if rpc_log.isEnabledFor(level):
-            self._log(level, code, elapsed, context)
+        if rpc_log.isEnabledFor(level) and self._sampling.keep(code is grpc.StatusCode.OK, elapsed):
+            self._log(level, code, found[1], elapsed, peer, request_id)
         reset_request_id(token)
 
-    def _log(self, level: int, code: grpc.StatusCode, elapsed: float, context: Context) -> None:
-        # makeRecord + handle skips findCaller, whose answer (this line) is useless here.
-        record = rpc_log.makeRecord(
-            rpc_log.name,
-            level,
-            __file__,
-            0,
-            "%s/%s %s",
-            (self.service, self.method, code.name),
-            None,
-            extra={
-                "grpc_service": self.service,
-                "grpc_method": self.method,
-                "code": code.name,
-                "duration_ms": round(elapsed * 1000, 3),
-                "peer": context.peer(),
-            },
-        )
-        rpc_log.handle(record)
+    def _log(
+        self,
+        level: int,
+        code: grpc.StatusCode,
+        message: str,
+        elapsed: float,
+        peer: str,
+        request_id: str,
+    ) -> None:
+        # makeRecord + handle skips findCaller, whose answer (this line) is useless here. The
+        # request id is passed explicitly: a cancelled stream may be finalised in another
+        # task, whose context does not have it.
+        extra = {
+            **self._fields,
+            "code": code.name,
+            "duration_ms": round(elapsed * 1000, 3),
+            "peer": peer,
+            "request_id": request_id,
+        }
+        rpc_log.handle(rpc_log.makeRecord(rpc_log.name, level, __file__, 0, message, (), None, extra=extra))
 
 
 class ObservabilityLayer:
     """Request id (from ``x-request-id`` or made up here, in a context variable for every
     log record of the call), in-flight gauge, counter by code, histogram, one log line."""
 
-    def __init__(self, metrics: RpcMetrics | None = None) -> None:
+    def __init__(self, metrics: RpcMetrics | None = None, sampling: LogSampling | None = None) -> None:
         self._metrics = metrics or rpc_metrics()
+        self._sampling = sampling or LogSampling()
 
     def unary(self, method: str, behavior: UnaryBehavior) -> UnaryBehavior:
-        stats = _MethodStats(self._metrics, method)
+        stats = _MethodStats(self._metrics, method, self._sampling)
 
         async def observed(request: Any, context: Context) -> Any:
-            token, started = stats.start(context)
+            call = stats.start(context)
             error: BaseException | None = None
             try:
                 return await behavior(request, context)
@@ -140,15 +179,15 @@ class ObservabilityLayer:
                 error = exc
                 raise
             finally:
-                stats.finish(context, error, started, token)
+                stats.finish(context, error, call)
 
         return observed
 
     def stream(self, method: str, behavior: StreamBehavior) -> StreamBehavior:
-        stats = _MethodStats(self._metrics, method)
+        stats = _MethodStats(self._metrics, method, self._sampling)
 
         async def observed(request: Any, context: Context) -> AsyncIterator[Any]:
-            token, started = stats.start(context)
+            call = stats.start(context)
             error: BaseException | None = None
             try:
                 async for response in behavior(request, context):
@@ -157,7 +196,7 @@ class ObservabilityLayer:
                 error = exc
                 raise
             finally:
-                stats.finish(context, error, started, token)
+                stats.finish(context, error, call)
 
         return observed
 

@@ -30,7 +30,7 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from mesh.auth import AuthLayer, TokenVerifier
 from mesh.config import Settings, exit_on_bad_settings
 from mesh.handlers import Layer, LayeredRegistrar
-from mesh.interceptors import ErrorLayer, ObservabilityLayer
+from mesh.interceptors import ErrorLayer, LogSampling, ObservabilityLayer
 from mesh.reflection import enable_reflection
 from mesh.stubs import unimplemented
 from mesh.telemetry.logging import setup_logging
@@ -210,7 +210,9 @@ async def start_server(
     trace_layers, interceptors = server_tracing(settings)
     layers: list[Layer] = [
         *trace_layers,
-        ObservabilityLayer(rpc_metrics()),
+        ObservabilityLayer(
+            rpc_metrics(), LogSampling(settings.access_log_sample_rate, settings.access_log_slow_ms)
+        ),
         AuthLayer(verifier, service),
         ErrorLayer(service),
     ]

@@ -10,60 +10,33 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from mesh import authz
-from mesh.auth_jwt import remote_verifier
-from mesh.clients import ServiceClients
 from mesh.config import Settings
-from mesh.db import create_engine
-from mesh.discovery import make_discovery
-from mesh.events import OutboxRelay
-from mesh.redis_client import connect_redis
 from mesh.server import ServiceParts, run_service
+from mesh.wiring import Assembled, Resources, build_service
 from model_router import api
 from model_router.assembly import close_deps, open_deps
 from model_router.bootstrap import ensure_seed_channel
 from model_router.store import outbox
 
 
+async def assemble(res: Resources) -> Assembled:
+    """Seed channel, ModelRouterDeps (areas add theirs in model_router/assembly.py), relay.
+
+    The relay stops after the deps closed, so usage events the last settlements write
+    are still published.
+    """
+    await ensure_seed_channel(res.engine, res.settings)
+    after_deps = AsyncExitStack()
+    res.stack.push_async_callback(after_deps.aclose)
+    deps = await open_deps(res.settings, res.engine, res.redis)
+    res.stack.push_async_callback(close_deps, deps)
+    await res.start_relay(outbox, after_deps)
+    return Assembled(bindings=[api.binding(deps)])
+
+
 async def build(settings: Settings) -> ServiceParts:
-    """Engine, Redis, discovery, verifier, authorizer and servicer; on failure, what was opened is closed."""
-    async with AsyncExitStack() as stack:
-        engine = create_engine(settings, "model_router")
-        stack.push_async_callback(engine.dispose)
-        redis = connect_redis(settings)
-        stack.push_async_callback(redis.aclose)
-        discovery = make_discovery(settings)
-        stack.push_async_callback(discovery.close)
-        verifier, close_verifier = await remote_verifier(settings, discovery)
-        stack.push_async_callback(close_verifier)
-        clients = ServiceClients(settings, discovery)
-        stack.push_async_callback(clients.close)
-        authorizer = await authz.remote_authorizer(clients.stub("identity"), redis)
-        stack.push_async_callback(authorizer.close)
-        authz.install(authorizer)
-        await ensure_seed_channel(engine, settings)
-        # Build section: areas add what they need to ModelRouterDeps in model_router/assembly.py.
-        deps = await open_deps(settings, engine, redis)
-        stack.push_async_callback(close_deps, deps)
-        # UsageRecorded events written with each settlement reach Redis Streams through the relay.
-        relay = OutboxRelay(engine, outbox, redis)
-        await relay.start()
-        stack.push_async_callback(relay.stop)
-
-        async def close() -> None:
-            await close_deps(deps)
-            await relay.stop()
-            await authorizer.close()
-            await clients.close()
-            await close_verifier()
-            await redis.aclose()
-            await engine.dispose()
-
-        parts = ServiceParts(
-            bindings=[api.binding(deps)], discovery=discovery, on_shutdown=[close], verifier=verifier
-        )
-        stack.pop_all()
-        return parts
+    """Shared resources (mesh.wiring) with the remote authorizer, plus the model_router servicer."""
+    return await build_service(settings, "model_router", assemble, authorize=True)
 
 
 def main() -> None:

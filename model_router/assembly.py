@@ -20,7 +20,7 @@ from model_router.quota.price_book import PriceBook
 from model_router.quota.price_store import PriceStore
 from model_router.quota.sweeper import DEFAULT_SWEEP_SECONDS, ReservationSweeper
 from model_router.registry import DEFAULT_RELOAD_SECONDS, ChannelRegistry
-from model_router.relay import Relay, upstream_client
+from model_router.relay import Relay, upstream_clients
 from model_router.routing import RoutingRules
 from model_router.usage.records import UsageStore
 
@@ -58,7 +58,7 @@ async def open_deps(
         redis=redis,
         secrets=secrets,
         channels=registry,
-        relay=Relay(registry, upstream_client()),
+        relay=Relay(registry, upstream_clients()),
         quota=quota,
         ledger=QuotaLedger(sessions),
         price_store=price_store,
@@ -66,6 +66,7 @@ async def open_deps(
         usage=UsageStore(sessions, quota),
         sweeper=sweeper,
         routing=routing,
+        config=registry.config,
     )
 
 

@@ -55,6 +55,11 @@ class RouterConfig(BaseSettings):
     # Seconds a key refused by its upstream (401/403, quota) sits out.
     key_cooldown_seconds: float = Field(default=60.0, gt=0)
 
+    # Streams reserve quota while the upstream is asked (off time-to-first-token; nothing reaches
+    # the caller before the reservation holds, a refusal closes the upstream unread). True
+    # reserves first, as whole completions do, when no prompt may reach a provider unpaid.
+    reserve_before_stream: bool = False
+
 
 def load_router_config(**overrides: object) -> RouterConfig:
     """Config from the environment, with explicit overrides winning (tests)."""

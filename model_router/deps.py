@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from model_router.config import RouterConfig
 from model_router.usage.background import Finishers
 
 if TYPE_CHECKING:
@@ -46,3 +47,4 @@ class ModelRouterDeps:
     sweeper: ReservationSweeper | None = None  # refunds expired reservations
     routing: RoutingRules | None = None  # A/B routing rules (mr-providers); None: no aliases
     finishers: Finishers = field(default_factory=Finishers)  # settlements outliving their RPC
+    config: RouterConfig = field(default_factory=RouterConfig)  # CHATMESH_MODEL_ROUTER_* knobs

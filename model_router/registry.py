@@ -16,7 +16,6 @@ the same way an admin change does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mesh.invalidation import InvalidationListener, publish
+from mesh.invalidation import RefreshLoop
 from mesh.secrets import SecretBox, SecretDecryptError
 from model_router import store
 from model_router.channel_rows import routable_channel
@@ -78,14 +77,19 @@ class ChannelRegistry:
         self.monitor = HealthMonitor(engine, self.health, self, self.tester)
         self._engine = engine
         self._secrets = secrets
-        self._redis = redis
-        self._reload_seconds = reload_seconds
         self._snapshot = RegistrySnapshot.of([])
         self._fingerprint: tuple[Any, ...] | None = None
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._listener: InvalidationListener | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._refresh = RefreshLoop(
+            redis,
+            CHANNELS_CHANGED,
+            self.reload,
+            interval=reload_seconds,
+            name="channel-registry",
+            what="channel registry",
+            kept="snapshot",
+            logger=log,
+        )
 
     @property
     def snapshot(self) -> RegistrySnapshot:
@@ -101,25 +105,13 @@ class ChannelRegistry:
     async def start(self) -> None:
         """Load once, then listen for change announcements and check periodically."""
         await self.reload()
-        if self._redis is not None:
-            self._listener = InvalidationListener(
-                self._redis, {CHANNELS_CHANGED: self._on_message}, on_reset=self._wake.set
-            )
-            await self._listener.start()
-        self._task = asyncio.create_task(self._run(), name="channel-registry")
+        await self._refresh.start()
         await self.monitor.start()
 
     async def close(self) -> None:
         await self.monitor.close()
         await self._probe_http.aclose()
-        if self._listener is not None:
-            await self._listener.close()
-            self._listener = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._refresh.close()
 
     async def changed(self) -> None:
         """After a committed change: reload here at once and tell the other instances.
@@ -127,12 +119,7 @@ class ChannelRegistry:
         Never raises: the change is committed already, and the periodic reload still
         picks it up if this reload fails.
         """
-        try:
-            await self.reload()
-        except Exception:
-            log.warning("channel registry reload after a change failed", exc_info=True)
-            self._wake.set()
-        await publish(self._redis, CHANNELS_CHANGED, "changed")
+        await self._refresh.changed()
 
     async def reload(self, *, only_if_changed: bool = False) -> None:
         async with self._lock:
@@ -157,17 +144,3 @@ class ChannelRegistry:
                 continue
             by_channel.setdefault(str(key["channel_id"]), []).append(ChannelKey(str(key["id"]), secret))
         return [routable_channel(row, tuple(by_channel.get(str(row["id"]), ()))) for row in rows]
-
-    def _on_message(self, message: str) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._reload_seconds)
-            woken = self._wake.is_set()
-            self._wake.clear()
-            try:
-                await self.reload(only_if_changed=not woken)
-            except Exception:
-                log.warning("channel registry reload failed; keeping the last snapshot", exc_info=True)

@@ -18,10 +18,11 @@ breakers are skipped and the configured strategy ranks the rest (model_router.co
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -30,24 +31,49 @@ from chatmesh.model_router.v1 import inference_pb2
 
 from mesh.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted, Unavailable
 from model_router.adapters import Adapter, SseEvent, StreamParser, Target, UpstreamError, adapter_for
-from model_router.adapters.transport import post_json, post_stream
+from model_router.adapters.transport import post_json, post_stream_batches
 from model_router.config import RouterConfig
 from model_router.domain.channels import ChannelKey, RoutableChannel
 from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel
 from model_router.health.tracker import ChannelHealth
 from model_router.key_parking import KeyParking
 
-__all__ = ["Attempt", "Relay", "RetryPolicy", "Route", "StreamStart", "upstream_client"]
+__all__ = [
+    "Attempt",
+    "Relay",
+    "RetryPolicy",
+    "Route",
+    "StreamStart",
+    "route_of",
+    "upstream_client",
+    "upstream_clients",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+UPSTREAM_SHARDS = 4
 
-def upstream_client() -> httpx.AsyncClient:
-    """The one HTTP client every upstream call shares (connection pools per provider host)."""
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30.0)
+
+def upstream_client(max_connections: int = 1000) -> httpx.AsyncClient:
+    """An HTTP client for upstream calls (connection pools per provider host)."""
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max(1, max_connections // 5),
+        keepalive_expiry=30.0,
+    )
     return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120.0, connect=10.0), trust_env=False)
+
+
+def upstream_clients(shards: int = UPSTREAM_SHARDS) -> list[httpx.AsyncClient]:
+    """Several clients the relay takes turns with, each with its share of the connection limit.
+
+    httpcore scans every connection of its pool when a request starts and when a response
+    is closed, under one lock; at many concurrent streams that scan shows in the profile.
+    Shards keep each pool small (the limits add up to one client's).
+    """
+    return [upstream_client(max(1, 1000 // shards)) for _ in range(shards)]
 
 
 class ChannelSource(Protocol):
@@ -126,7 +152,7 @@ class Relay:
     def __init__(
         self,
         channels: ChannelSource,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | Sequence[httpx.AsyncClient],
         *,
         parking: KeyParking | None = None,
         policy: RetryPolicy | None = None,
@@ -134,9 +160,13 @@ class Relay:
         health: ChannelHealth | None = None,
         config: RouterConfig | None = None,
     ) -> None:
-        """``health`` defaults to the channel source's own (the registry shares it with its monitor)."""
+        """``health`` defaults to the channel source's own (the registry shares it with its monitor).
+
+        ``http``: one client, or several (:func:`upstream_clients`) that requests take turns with.
+        """
         self._channels = channels
-        self._http = http
+        self._clients = (http,) if isinstance(http, httpx.AsyncClient) else tuple(http)
+        self._turn = itertools.cycle(self._clients)
         shared = health if health is not None else getattr(channels, "health", None)
         self._health: ChannelHealth = shared if shared is not None else ChannelHealth(config, parking=parking)
         self._config = config or self._health.config
@@ -151,7 +181,12 @@ class Relay:
     # ---- public ----
 
     async def close(self) -> None:
-        await self._http.aclose()
+        for client in self._clients:
+            await client.aclose()
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        return next(self._turn)
 
     async def complete(
         self,
@@ -190,21 +225,21 @@ class Relay:
 
         async def call(pick: _Pick) -> StreamStart:
             parser = pick.adapter.stream_parser()
-            events = post_stream(
+            batches = post_stream_batches(
                 self._http, pick.adapter, pick.adapter.chat_request(request, pick.target), self._timeout(pick)
             ).__aiter__()
             try:
-                async for event in events:
-                    first = parser.feed(event)
+                async for events in batches:
+                    first = _parse(parser, events)
                     if first:
                         release = _Once(lambda: self._health.finished(pick.channel.id))
-                        rest = _rest(events, parser, pick.channel.id, self._health, release)
+                        rest = _rest(batches, parser, pick.channel.id, self._health, release)
                         return StreamStart(Route(), first, rest, release)
                 raise UpstreamError(
                     "upstream stream ended before any chunk", retryable=True, reason="empty_stream"
                 )
             except BaseException:
-                await _close(events)
+                await _close(batches)
                 raise
 
         start, route = await self._run(request.model, group, abilities, call, stream=True)
@@ -285,7 +320,7 @@ class Relay:
                 result = await self._attempt(route, number, pick, call, stream)
             except UpstreamError as exc:
                 if not (exc.retryable or exc.key_fault):
-                    raise _caller_error(exc) from exc
+                    raise _routed(_caller_error(exc), route) from exc
                 last = exc
                 if number < self._policy.max_attempts:
                     await asyncio.sleep(self._policy.delay(number, exc.retry_after, self._rng))
@@ -293,7 +328,7 @@ class Relay:
             route.channel = pick.channel
             route.upstream_model = pick.target.model
             return result, route
-        raise _exhausted(model, route, last, considered=bool(tried))
+        raise _routed(_exhausted(model, route, last, considered=bool(tried)), route)
 
     async def _attempt(
         self, route: Route, number: int, pick: _Pick, call: Callable[[_Pick], Awaitable[T]], stream: bool
@@ -337,6 +372,8 @@ class Relay:
             number, pick.channel.id, pick.channel.name, pick.key.id, outcome, time.monotonic() - started
         )
         route.attempts.append(attempt)
+        if error is None and not log.isEnabledFor(logging.INFO):
+            return attempt.seconds
         extra = {
             "attempt": number,
             "channel_id": attempt.channel_id,
@@ -365,17 +402,26 @@ class _Once:
             action()
 
 
+def _parse(parser: StreamParser, events: list[SseEvent]) -> list[inference_pb2.ChatCompletionResponse]:
+    if len(events) == 1:
+        return parser.feed(events[0])
+    responses: list[inference_pb2.ChatCompletionResponse] = []
+    for event in events:
+        responses.extend(parser.feed(event))
+    return responses
+
+
 async def _rest(
-    events: AsyncIterator[SseEvent],
+    batches: AsyncIterator[list[SseEvent]],
     parser: StreamParser,
     channel_id: str,
     health: ChannelHealth,
     release: Callable[[], None],
 ) -> AsyncGenerator[list[inference_pb2.ChatCompletionResponse], None]:
-    """Responses after the first; a failure now is final (the caller has output already)."""
+    """Responses after the first, a list per network read; a failure now is final (the caller has output)."""
     try:
-        async for event in events:
-            responses = parser.feed(event)
+        async for events in batches:
+            responses = _parse(parser, events)
             if responses:
                 yield responses
     except UpstreamError as exc:
@@ -386,13 +432,28 @@ async def _rest(
         ) from exc
     finally:
         release()
-        await _close(events)
+        await _close(batches)
 
 
-async def _close(events: AsyncIterator[SseEvent]) -> None:
+async def _close(events: AsyncIterator[object]) -> None:
     closer = getattr(events, "aclose", None)
     if closer is not None:
         await closer()
+
+
+_ROUTE_ATTRIBUTE = "relay_route"
+
+
+def _routed(error: DomainError, route: Route) -> DomainError:
+    """The error the relay gives up with, carrying its route (usage records of failures need it)."""
+    setattr(error, _ROUTE_ATTRIBUTE, route)
+    return error
+
+
+def route_of(error: BaseException) -> Route | None:
+    """The route a relay failure carries: the attempts made and the channels they went to."""
+    route = getattr(error, _ROUTE_ATTRIBUTE, None)
+    return route if isinstance(route, Route) else None
 
 
 def _caller_error(exc: UpstreamError) -> DomainError:

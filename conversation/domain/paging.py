@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from mesh.errors import FieldViolation, InvalidArgument
+from mesh.paging import page_size
 
 __all__ = ["decode_token", "encode_token", "offset_of", "page_size"]
 
@@ -45,12 +46,6 @@ def decode_token(token: str, scope: str) -> dict[str, Any] | None:
         raise _bad()
     cursor: dict[str, Any] = data["c"]
     return cursor
-
-
-def page_size(requested: int, default: int, maximum: int) -> int:
-    if requested < 0:
-        raise InvalidArgument("bad page_size", [FieldViolation("page_size", "must not be negative")])
-    return min(requested or default, maximum)
 
 
 def offset_of(cursor: dict[str, Any] | None) -> int:

@@ -29,6 +29,7 @@ from gateway.policies.ratelimit_asgi import (
 from gateway.policies.request_id import RequestIdMiddleware
 from gateway.policies.scope import ROUTE_KEY, client_ip, route_template
 from mesh.config import Settings
+from mesh.telemetry import LogSampling
 
 __all__ = [
     "ROUTE_KEY",
@@ -56,7 +57,10 @@ def middleware(
     stack = [
         Middleware(RequestIdMiddleware),
         Middleware(TraceContextMiddleware),
-        Middleware(AccessLogMiddleware),
+        Middleware(
+            AccessLogMiddleware,
+            sampling=LogSampling(settings.access_log_sample_rate, settings.access_log_slow_ms),
+        ),
         Middleware(MetricsMiddleware, metrics=HttpMetrics(metrics_registry)),
     ]
     cors = cors_middleware(settings)

@@ -4,6 +4,9 @@ Fields: method, route (template), path, status, duration_ms, bytes (body bytes s
 compression), client_ip, user_agent, and the request_id and trace_id the outer middlewares set
 (taken when the line is made, so a handler that formats later still gets them). The query
 string is never logged: it may hold an API key (``?key=``) or a token (``?token=``).
+
+With ``access_log_sample_rate`` below 1, only that share of the fast successful requests
+(status < 400, quicker than ``access_log_slow_ms``) is logged; the others always are.
 """
 
 from __future__ import annotations
@@ -11,11 +14,10 @@ from __future__ import annotations
 import logging
 import time
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.policies.scope import client_ip, route_template
-from mesh.telemetry import current_request_id, current_trace_ids
+from mesh.telemetry import LogSampling, current_request_id, current_trace_ids
 
 __all__ = ["ACCESS_LOGGER", "AccessLogMiddleware"]
 
@@ -27,9 +29,17 @@ _WS_ACCEPTED = 101
 log = logging.getLogger(ACCESS_LOGGER)
 
 
+def _user_agent(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"user-agent":
+            return str(value.decode("latin-1"))
+    return None
+
+
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, sampling: LogSampling | None = None) -> None:
         self.app = app
+        self.sampling = sampling or LogSampling()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -55,11 +65,9 @@ class AccessLogMiddleware:
         finally:
             self._write(scope, seen["status"], seen["bytes"], time.perf_counter() - started)
 
-    @staticmethod
-    def _write(scope: Scope, status: int, sent: int, seconds: float) -> None:
-        if not log.isEnabledFor(logging.INFO):
+    def _write(self, scope: Scope, status: int, sent: int, seconds: float) -> None:
+        if not log.isEnabledFor(logging.INFO) or not self.sampling.keep(status < 400, seconds):
             return
-        headers = Headers(scope=scope)
         method = scope.get("method", "GET")
         route = route_template(scope)
         trace_id, span_id = current_trace_ids()
@@ -76,7 +84,7 @@ class AccessLogMiddleware:
                 "duration_ms": round(seconds * 1000, 3),
                 "bytes": sent,
                 "client_ip": client_ip(scope),
-                "user_agent": headers.get("user-agent"),
+                "user_agent": _user_agent(scope),
                 "protocol": scope["type"],
                 "request_id": current_request_id(),
                 "trace_id": trace_id,

@@ -14,7 +14,6 @@ import random
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.policies.scope import route_template
@@ -22,7 +21,7 @@ from mesh.telemetry import exporting_spans
 
 __all__ = ["TraceContextMiddleware"]
 
-_TRACE_HEADERS = ("traceparent", "tracestate", "baggage")
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 
 
 def _nonzero(bits: int) -> int:
@@ -33,8 +32,10 @@ def _nonzero(bits: int) -> int:
 
 
 def _incoming(scope: Scope) -> otel_context.Context:
-    headers = Headers(scope=scope)
-    carrier = {name: headers[name] for name in _TRACE_HEADERS if name in headers}
+    carrier: dict[str, str] = {}
+    for name, value in scope.get("headers", ()):
+        if name in _TRACE_HEADERS:
+            carrier.setdefault(name.decode("latin-1"), value.decode("latin-1"))
     return propagate.extract(carrier) if carrier else otel_context.Context()
 
 

@@ -9,9 +9,9 @@ streams being served right now, by kind.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.policies.scope import route_template
@@ -24,8 +24,11 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 
 def stream_kind(start: Message) -> str | None:
     """ "sse" / "ndjson" when an ``http.response.start`` message begins a stream, else None."""
-    content_type = Headers(raw=start.get("headers", [])).get("content-type", "")
-    return _STREAM_TYPES.get(content_type.partition(";")[0].strip().lower())
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"content-type":
+            content_type = value.decode("latin-1")
+            return _STREAM_TYPES.get(content_type.partition(";")[0].strip().lower())
+    return None
 
 
 class HttpMetrics:
@@ -49,6 +52,23 @@ class HttpMetrics:
             ["kind"],
             registry=registry,
         )
+        # Labelled children, looked up once per label set instead of on every request.
+        self._counts: dict[tuple[str, str, int], Any] = {}
+        self._durations: dict[tuple[str, str], Any] = {}
+
+    def count(self, route: str, method: str, status: int) -> Any:
+        key = (route, method, status)
+        child = self._counts.get(key)
+        if child is None:
+            child = self._counts[key] = self.requests.labels(route, method, str(status))
+        return child
+
+    def duration_of(self, route: str, method: str) -> Any:
+        key = (route, method)
+        child = self._durations.get(key)
+        if child is None:
+            child = self._durations[key] = self.duration.labels(route, method)
+        return child
 
 
 class MetricsMiddleware:
@@ -90,10 +110,9 @@ class MetricsMiddleware:
     def _record(self, scope: Scope, state: dict[str, object], elapsed: float) -> None:
         route = route_template(scope)
         method = scope.get("method", "GET")
-        self.metrics.requests.labels(route, method, str(state["status"])).inc()
+        status = state["status"]
+        self.metrics.count(route, method, status if isinstance(status, int) else 500).inc()
         latency = state["latency"]
-        self.metrics.duration.labels(route, method).observe(
-            latency if isinstance(latency, float) else elapsed
-        )
+        self.metrics.duration_of(route, method).observe(latency if isinstance(latency, float) else elapsed)
         if isinstance(state["stream"], str):
             self.metrics.open_streams.labels(state["stream"]).dec()

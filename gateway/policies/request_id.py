@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mesh.telemetry import new_request_id, reset_request_id, set_request_id
@@ -19,6 +18,17 @@ __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "accepted_request_id"]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+_HEADER_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
+
+
+def _offered(scope: Scope) -> str | None:
+    """The first ``X-Request-Id`` request header, as Starlette's Headers would find it."""
+    for name, value in scope.get("headers", ()):
+        if name == _HEADER_KEY:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def accepted_request_id(offered: str | None) -> str:
@@ -36,13 +46,15 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = accepted_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        request_id = accepted_request_id(_offered(scope))
         scope.setdefault("state", {})["request_id"] = request_id
+        header = (_HEADER_KEY, request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] in ("http.response.start", "websocket.accept"):
-                message.setdefault("headers", [])
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != _HEADER_KEY]
+                headers.append(header)
+                message["headers"] = headers
             await send(message)
 
         token = set_request_id(request_id)

@@ -42,6 +42,10 @@ def event_id(binding: HttpBinding, message: Message) -> str:
     return current if isinstance(current, str) else ""
 
 
+# Built once: json.dumps with options makes a new encoder on every call (every SSE event).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> bytes:
     """Compact JSON; never contains a raw newline, so it fits one SSE ``data:`` line."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(value).encode()

@@ -3,6 +3,7 @@
 from mesh.telemetry.client import ContextClientInterceptor, aio_client_interceptors
 from mesh.telemetry.logging import (
     JsonFormatter,
+    LogSampling,
     TextFormatter,
     current_request_id,
     current_trace_ids,
@@ -26,6 +27,7 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "ContextClientInterceptor",
     "JsonFormatter",
+    "LogSampling",
     "MetricsServer",
     "RpcMetrics",
     "TextFormatter",

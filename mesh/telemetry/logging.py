@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JsonFormatter",
+    "LogSampling",
     "TextFormatter",
     "current_request_id",
     "current_trace_ids",
@@ -40,8 +41,42 @@ _request_id: ContextVar[str | None] = ContextVar("chatmesh_request_id", default=
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _N_STANDARD = len(logging.makeLogRecord({}).__dict__)
 _ID_FIELDS = ("trace_id", "span_id", "request_id")
-# One encoder for every record: json.dumps with options builds a new one per call.
+# One encoder for every record: json.dumps with options builds a new one per call, and
+# JSONEncoder.encode still builds a C encoder per call; this one is built once.
 _encoder = json.JSONEncoder(default=str, ensure_ascii=False)
+_make_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_c_encoder = (
+    _make_c_encoder(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    if _make_c_encoder is not None
+    else None
+)
+
+
+def _encode(entry: dict[str, Any]) -> str:
+    if _c_encoder is None:
+        return _encoder.encode(entry)
+    try:
+        return "".join(_c_encoder(entry, 0))
+    except (TypeError, ValueError, RecursionError):
+        return _encoder.encode(entry)
+
+
+class LogSampling:
+    """Which access lines to write: every failed or slow call, and ``rate`` of the others.
+
+    A rate of 1 (the default) writes every line; a busy service can keep, say, 1% of its
+    fast successful calls (``access_log_sample_rate``) while failures and calls slower than
+    ``access_log_slow_ms`` are always logged, and the metrics still count every call.
+    """
+
+    __slots__ = ("rate", "slow_seconds")
+
+    def __init__(self, rate: float = 1.0, slow_ms: float = 500.0) -> None:
+        self.rate = rate
+        self.slow_seconds = slow_ms / 1000
+
+    def keep(self, ok: bool, elapsed: float) -> bool:
+        return self.rate >= 1.0 or not ok or elapsed >= self.slow_seconds or random.random() < self.rate
 
 
 def new_request_id() -> str:
@@ -94,6 +129,12 @@ def _ids(record: logging.LogRecord) -> tuple[str | None, str | None, str | None]
     return trace_id, span_id, getattr(record, "request_id", None) or _request_id.get()
 
 
+def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else None
+
+
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     """Fields passed with ``extra=``. LogRecord.__init__ always sets the same attributes in
     the same order and extras are added after it, so only the tail needs looking at."""
@@ -122,11 +163,12 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in _extras(record).items():
             entry.setdefault(key, value)
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        exc = _exception_text(self, record)
+        if exc:
+            entry["exc"] = exc
         if record.stack_info:
             entry["stack"] = record.stack_info
-        return _encoder.encode(entry)
+        return _encode(entry)
 
 
 class TextFormatter(logging.Formatter):
@@ -147,21 +189,25 @@ class TextFormatter(logging.Formatter):
             line += f" {extras}"
         if tags:
             line += f" [{tags}]"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        exc = _exception_text(self, record)
+        if exc:
+            line += "\n" + exc
         return line
 
 
-class _MeshHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marker type so a second ``setup_logging`` replaces our handler, not other people's."""
-
-
 def setup_logging(service: str, settings: Settings) -> None:
-    """Route the root logger to stdout in the configured format and level (idempotent)."""
+    """Route the root logger to stdout in the configured format and level (idempotent).
+
+    Lines logged on an event loop are written once per loop iteration (see
+    :mod:`mesh.telemetry.log_writer`) instead of one system call each.
+    """
+    from mesh.telemetry.log_writer import BatchingHandler
+
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, _MeshHandler)]:
+    for handler in [h for h in root.handlers if isinstance(h, BatchingHandler)]:
         root.removeHandler(handler)
-    handler = _MeshHandler(sys.stdout)
+        handler.close()
+    handler = BatchingHandler(sys.stdout)
     formatter = JsonFormatter(service) if settings.log_format == "json" else TextFormatter(service)
     handler.setFormatter(formatter)
     root.addHandler(handler)

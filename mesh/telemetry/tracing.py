@@ -191,11 +191,27 @@ class TraceContextLayer:
             return behavior
 
         async def traced(request: Any, context: Context) -> AsyncIterator[Any]:
-            token = otel_context.attach(_server_span_context(_trace_carrier(context.invocation_metadata())))
+            # Attached per step, never across a yield: when a client cancels a server
+            # stream, grpc leaves this generator suspended and the event loop's finaliser
+            # closes it from a task of its own, i.e. in another Context; a token attached
+            # before a yield and detached in ``finally`` would then fail to detach there.
+            span_context = _server_span_context(_trace_carrier(context.invocation_metadata()))
+            stream: Any = behavior(request, context)
             try:
-                async for response in behavior(request, context):
+                while True:
+                    token = otel_context.attach(span_context)
+                    try:
+                        response = await stream.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        otel_context.detach(token)
                     yield response
             finally:
-                otel_context.detach(token)
+                token = otel_context.attach(span_context)
+                try:
+                    await stream.aclose()
+                finally:
+                    otel_context.detach(token)
 
         return traced

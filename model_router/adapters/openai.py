@@ -71,24 +71,6 @@ def _message(body: Any) -> chat_pb2.ChatMessage:
     return message
 
 
-def _delta(body: Any) -> chat_pb2.ChatDelta:
-    body = body if isinstance(body, dict) else {}
-    delta = chat_pb2.ChatDelta(
-        role=_str(body.get("role")),
-        content=_str(body.get("content")),
-        reasoning_content=_str(body.get("reasoning_content")) or _str(body.get("reasoning")),
-        refusal=_str(body.get("refusal")),
-    )
-    for call in body.get("tool_calls") or []:
-        fragment = delta.tool_calls.add(
-            index=_int(call.get("index")), id=_str(call.get("id")), type=_str(call.get("type"))
-        )
-        if isinstance(function := call.get("function"), dict):
-            fragment.function.name = _str(function.get("name"))
-            fragment.function.arguments = _str(function.get("arguments"))
-    return delta
-
-
 def _header(body: dict[str, Any], response: inference_pb2.ChatCompletionResponse) -> None:
     response.id = _str(body.get("id"))
     response.object = _str(body.get("object"))
@@ -110,11 +92,12 @@ class OpenAIStreamParser:
         return self._done
 
     def feed(self, event: SseEvent) -> list[inference_pb2.ChatCompletionResponse]:
-        if event.data.strip() == "[DONE]":
+        data = event.data
+        if data == "[DONE]" or data.strip() == "[DONE]":
             self._done = True
             return []
         try:
-            body = json.loads(event.data)
+            body = json.loads(data)
         except ValueError as exc:
             raise UpstreamError(
                 "upstream sent a chunk that is not JSON", retryable=True, reason="bad_chunk"
@@ -130,13 +113,34 @@ class OpenAIStreamParser:
         if (usage := usage_from_json(body.get("usage"))) is not None:
             self.usage = usage
             response.usage.CopyFrom(usage)
-        for choice in body.get("choices") or []:
-            response.choices.add(
-                index=_int(choice.get("index")),
-                delta=_delta(choice.get("delta")),
-                finish_reason=_str(choice.get("finish_reason")),
-            )
+        for choice in body.get("choices") or ():
+            if not isinstance(choice, dict):
+                continue
+            added = response.choices.add(index=_int(choice.get("index")))
+            if finish := choice.get("finish_reason"):
+                added.finish_reason = _str(finish)
+            _fill_delta(choice.get("delta"), added.delta)
         return [response] if response.choices or response.HasField("usage") else []
+
+
+def _fill_delta(body: Any, delta: chat_pb2.ChatDelta) -> None:
+    """The delta's fields written into the chunk's own message (no intermediate message to copy)."""
+    if not isinstance(body, dict):
+        return
+    if content := body.get("content"):
+        delta.content = _str(content)
+    if len(body) == 1 and "content" in body:
+        return
+    delta.role = _str(body.get("role"))
+    delta.reasoning_content = _str(body.get("reasoning_content")) or _str(body.get("reasoning"))
+    delta.refusal = _str(body.get("refusal"))
+    for call in body.get("tool_calls") or []:
+        fragment = delta.tool_calls.add(
+            index=_int(call.get("index")), id=_str(call.get("id")), type=_str(call.get("type"))
+        )
+        if isinstance(function := call.get("function"), dict):
+            fragment.function.name = _str(function.get("name"))
+            fragment.function.arguments = _str(function.get("arguments"))
 
 
 class OpenAIAdapter:

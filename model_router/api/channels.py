@@ -26,6 +26,7 @@ from mesh.errors import (
     InvalidArgument,
     NotFound,
 )
+from mesh.paging import decode_offset, encode_offset, page_size
 from mesh.secrets import key_hint
 from model_router import store
 from model_router.api.channel_messages import (
@@ -41,7 +42,6 @@ from model_router.api.channel_messages import (
     key_message,
     update_paths,
 )
-from model_router.api.paging import decode_offset, encode_offset, page_size
 from model_router.channel_rows import routable_channel
 from model_router.domain.channel_rules import validate_channel, validate_keys
 from model_router.domain.channels import ChannelKey

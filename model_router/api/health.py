@@ -20,6 +20,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound
+from mesh.paging import decode_offset, encode_offset, page_size
 from model_router import store
 from model_router.api.channel_messages import (
     CIRCUIT_TO_PROTO,
@@ -28,7 +29,6 @@ from model_router.api.channel_messages import (
     decorate_channel,
 )
 from model_router.api.channels import READ_PERMISSION, UPDATE_PERMISSION
-from model_router.api.paging import decode_offset, encode_offset, page_size
 from model_router.health import store as health_store
 from model_router.health.tester import TestOutcome
 

@@ -6,8 +6,12 @@ on the first and the last response, and usage always on the last (the upstream's
 any, else our own count, flagged ``usage_estimated``).
 
 Around the relay, every request is billed (``model_router.usage.metering``): the estimate is
-reserved before the upstream call (RESOURCE_EXHAUSTED with QuotaFailure details when the
-quota cannot cover it), then settled to the exact cost with the usage record and its event,
+reserved (RESOURCE_EXHAUSTED with QuotaFailure details when the quota cannot cover it) — for
+a whole completion before the upstream call; for a stream while the upstream is asked, so
+the quota round trip is not part of time-to-first-token: nothing is sent to the caller until
+the reservation holds, and a refused one closes the upstream request unread
+(``RouterConfig.reserve_before_stream``; ``CHATMESH_MODEL_ROUTER_RESERVE_BEFORE_STREAM=1`` reserves
+first) — then settled to the exact cost with the usage record and its event,
 or refunded in full when the request fails. The exact cost is computed in memory and sent
 on the last response; booking it (settlement, usage record, event: one transaction) runs as
 a tracked task apart from the RPC (``deps.finishers``), so it adds nothing to the caller's
@@ -30,6 +34,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chatmesh.model_router.v1 import chat_pb2, inference_pb2
@@ -37,6 +42,8 @@ from google.protobuf import duration_pb2
 
 from mesh.auth import current_principal
 from mesh.errors import FieldViolation, InvalidArgument, Unavailable
+from model_router.api.chunks import coalesce, produced_text, stamp
+from model_router.api.reservation import once_reserved, refusal, start_reservation
 from model_router.quota.cost import TokenUsage, completion_estimate
 from model_router.relay import Relay, Route, StreamStart
 from model_router.tokens import counter_for
@@ -110,18 +117,6 @@ async def _batches(start: StreamStart) -> AsyncIterator[list[inference_pb2.ChatC
         yield batch
 
 
-def _chunk(
-    header: inference_pb2.ChatCompletionResponse, response: inference_pb2.ChatCompletionResponse
-) -> inference_pb2.ChatCompletionResponse:
-    chunk = inference_pb2.ChatCompletionResponse()
-    chunk.CopyFrom(header)
-    chunk.object = "chat.completion.chunk"
-    chunk.system_fingerprint = response.system_fingerprint
-    chunk.service_tier = response.service_tier
-    chunk.choices.extend(response.choices)
-    return chunk
-
-
 class InferenceApi:
     deps: ModelRouterDeps
 
@@ -170,14 +165,19 @@ class InferenceApi:
             upstream = inference_pb2.ChatCompletionRequest()
             upstream.CopyFrom(request)
             upstream.model = target
-        await meter.reserve(target, _estimate(target, upstream), routing.billing)
         header = inference_pb2.ChatCompletionResponse(
             id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), model=request.model
         )
         if not request.stream:
+            await meter.reserve(target, _estimate(target, upstream), routing.billing)
             yield await self._whole(upstream, payer.group, meter, header, target)
             return
-        async with aclosing(self._streamed(upstream, payer.group, meter, header, target)) as chunks:
+        reservation = start_reservation(meter, target, partial(_estimate, target, upstream), routing.billing)
+        if self.deps.config.reserve_before_stream:
+            await self._reserved(reservation, meter, upstream, target)
+        async with aclosing(
+            self._streamed(upstream, payer.group, meter, header, target, reservation)
+        ) as chunks:
             async for chunk in chunks:
                 yield chunk
 
@@ -218,14 +218,32 @@ class InferenceApi:
         meter: Meter,
         header: inference_pb2.ChatCompletionResponse,
         target: str,
+        reservation: asyncio.Task[None],
     ) -> AsyncGenerator[inference_pb2.ChatCompletionResponse, None]:
+        """The upstream is asked while the estimate is reserved; nothing is sent before both succeeded."""
+        finishers = self.deps.finishers
         try:
             start = await self._relay().stream(request, group)
         except asyncio.CancelledError:
-            self.deps.finishers.spawn(self._cancelled(meter, request, target, "", None))
+            finishers.spawn(
+                once_reserved(reservation, partial(self._cancelled, meter, request, target, "", None))
+            )
             raise
         except Exception as exc:
-            self.deps.finishers.spawn(meter.failed(exc))
+            try:
+                refused = await refusal(reservation)
+            except asyncio.CancelledError:
+                finishers.spawn(once_reserved(reservation, partial(meter.failed, exc)))
+                raise
+            if refused is not None:
+                raise refused from None
+            finishers.spawn(meter.failed(exc))
+            raise
+        try:
+            await self._reserved(reservation, meter, request, target)
+        except BaseException:
+            # Over quota (or the caller left): the upstream answer is dropped unread.
+            await start.close()
             raise
         first_token = time.monotonic() - meter.started
         meter.routed(start.route)
@@ -240,20 +258,18 @@ class InferenceApi:
                 for response in batch:
                     if response.HasField("usage"):
                         usage = response.usage
-                    produced.extend(choice_text(choice) for choice in response.choices)
-                for response in batch:
-                    if not response.choices:
-                        continue
-                    chunk = _chunk(header, response)
+                for chunk in coalesce(batch):
+                    produced.append(produced_text(chunk))
+                    stamp(chunk, header)
                     if not sent_route:
                         chunk.route.CopyFrom(info)
                         sent_route = True
                     yield chunk
         except (GeneratorExit, asyncio.CancelledError):
-            self.deps.finishers.spawn(self._cancelled(meter, request, target, "".join(produced), usage))
+            finishers.spawn(self._cancelled(meter, request, target, "".join(produced), usage))
             raise
         except Exception as exc:
-            self.deps.finishers.spawn(meter.failed(exc))
+            finishers.spawn(meter.failed(exc))
             raise
         finally:
             # A caller that goes away closes this generator: close the upstream stream now, not at GC.
@@ -269,9 +285,27 @@ class InferenceApi:
         final.route.usage_estimated = estimated
         final.usage.CopyFrom(usage)
         final.route.cost = meter.charge(target, usage, estimated=estimated)
-        self.deps.finishers.spawn(meter.settle())
+        finishers.spawn(meter.settle())
         final.route.latency.CopyFrom(_duration(time.monotonic() - meter.started))
         yield final
+
+    async def _reserved(
+        self,
+        reservation: asyncio.Task[None],
+        meter: Meter,
+        request: inference_pb2.ChatCompletionRequest,
+        target: str,
+    ) -> None:
+        """Wait for the reservation; raise its refusal. A caller that leaves meanwhile is booked later."""
+        try:
+            refused = await refusal(reservation)
+        except asyncio.CancelledError:
+            self.deps.finishers.spawn(
+                once_reserved(reservation, partial(self._cancelled, meter, request, target, "", None))
+            )
+            raise
+        if refused is not None:
+            raise refused
 
     async def _cancelled(
         self,

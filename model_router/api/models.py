@@ -12,7 +12,7 @@ import grpc
 from chatmesh.model_router.v1 import chat_pb2, inference_pb2
 
 from mesh.errors import FieldViolation, InvalidArgument, NotFound
-from model_router.api.paging import decode_offset, encode_offset, page_size
+from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.channel_rows import abilities_to_json
 from model_router.domain.catalog import CatalogModel, catalog_model, list_catalog
 from model_router.domain.channels import ABILITY_NAMES

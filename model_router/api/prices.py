@@ -15,7 +15,7 @@ from chatmesh.model_router.v1 import routing_pb2
 
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, Unavailable
-from model_router.api.paging import decode_offset, encode_offset, page_size
+from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.api.quota_messages import multiplier_message, parse_uuid, price_message, when
 from model_router.quota.price_store import PriceStore
 

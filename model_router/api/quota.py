@@ -17,7 +17,7 @@ from chatmesh.model_router.v1 import quota_pb2
 from mesh.auth import Principal, current_principal
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
-from model_router.api.paging import decode_offset, encode_offset, page_size
+from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.api.quota_messages import (
     ACCOUNT_KIND_NAMES,
     account_message,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mesh.authz import require
 from mesh.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from mesh.invalidation import publish
-from model_router.api.paging import decode_offset, encode_offset, page_size
+from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.routing import store
 from model_router.routing.cache import RULES_CHANGED
 from model_router.routing.messages import apply_update, etag_of, rule_message, spec_from_message, update_paths

@@ -15,7 +15,7 @@ from chatmesh.model_router.v1 import usage_pb2
 from mesh.auth import current_principal
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
-from model_router.api.paging import decode_offset, encode_offset, page_size
+from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.api.quota_messages import USAGE_STATUS_NAMES, usage_message, when
 from model_router.usage.records import UsageFilter, UsageStore
 

@@ -10,14 +10,13 @@ fingerprint (row count, latest ``updated_at``) reloads too — changes land with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mesh.invalidation import InvalidationListener, publish
+from mesh.invalidation import RefreshLoop
 from model_router.routing import store
 from model_router.routing.rules import RouteResolution, RuleIndex, RuleSpec
 
@@ -36,14 +35,19 @@ class RoutingRules:
         self, engine: AsyncEngine, redis: Redis | None, *, reload_seconds: float = DEFAULT_RELOAD_SECONDS
     ) -> None:
         self._engine = engine
-        self._redis = redis
-        self._reload_seconds = reload_seconds
         self._index = RuleIndex(())
         self._fingerprint: tuple[Any, ...] | None = None
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._listener: InvalidationListener | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._refresh = RefreshLoop(
+            redis,
+            RULES_CHANGED,
+            self.reload,
+            interval=reload_seconds,
+            name="routing-rules",
+            what="routing rules",
+            kept="rules",
+            logger=log,
+        )
 
     @property
     def index(self) -> RuleIndex:
@@ -61,31 +65,14 @@ class RoutingRules:
 
     async def start(self) -> None:
         await self.reload()
-        if self._redis is not None:
-            self._listener = InvalidationListener(
-                self._redis, {RULES_CHANGED: self._on_message}, on_reset=self._wake.set
-            )
-            await self._listener.start()
-        self._task = asyncio.create_task(self._run(), name="routing-rules")
+        await self._refresh.start()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            await self._listener.close()
-            self._listener = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._refresh.close()
 
     async def changed(self) -> None:
         """After a committed change: reload here at once and tell the other instances; never raises."""
-        try:
-            await self.reload()
-        except Exception:
-            log.warning("routing rules reload after a change failed", exc_info=True)
-            self._wake.set()
-        await publish(self._redis, RULES_CHANGED, "changed")
+        await self._refresh.changed()
 
     async def reload(self, *, only_if_changed: bool = False) -> None:
         async with self._lock:
@@ -107,17 +94,3 @@ class RoutingRules:
             except (TypeError, ValueError):
                 log.error("routing rule row unreadable; skipped", extra={"rule_id": str(row.get("id"))})
         return specs
-
-    def _on_message(self, message: str) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._reload_seconds)
-            woken = self._wake.is_set()
-            self._wake.clear()
-            try:
-                await self.reload(only_if_changed=not woken)
-            except Exception:
-                log.warning("routing rules reload failed; keeping the last rules", exc_info=True)

@@ -39,7 +39,7 @@ from mesh.errors import DomainError, FailedPrecondition, ResourceExhausted
 from model_router.quota.cost import ONE, Price, TokenUsage, cost
 from model_router.quota.engine import Hold, QuotaEngine, Reservation
 from model_router.quota.price_book import PriceBook
-from model_router.relay import Route
+from model_router.relay import Route, route_of
 from model_router.usage.records import UsageRecord, UsageStore, unique_request_id
 
 __all__ = ["DEFAULT_GROUP", "INFERENCE_TTL", "Meter", "Payer", "payer_for", "usage_of"]
@@ -209,8 +209,10 @@ class Meter:
         await self._commit(settle=True)
 
     async def failed(self, error: BaseException) -> None:
-        """Refund everything held and record the failure (cost 0)."""
+        """Refund everything held; record the failure (cost 0) with the attempts the relay made."""
         record = self.record
+        if not record.channel_id and (route := route_of(error)) is not None:
+            self.routed(route)
         record.status = "failed"
         record.cost = 0
         if isinstance(error, DomainError):

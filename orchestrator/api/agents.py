@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from mesh.auth import current_principal
 from mesh.authz import require
 from mesh.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, PermissionDenied
+from mesh.paging import decode_offset, encode_offset, page_size
 from orchestrator.agents import store
 from orchestrator.agents.messages import (
     VISIBILITY_FROM_PROTO,
@@ -29,7 +30,6 @@ from orchestrator.agents.messages import (
     update_paths,
 )
 from orchestrator.agents.validation import validate_agent
-from orchestrator.api.offset_pages import decode_offset, encode_offset, page_size
 
 if TYPE_CHECKING:
     import uuid

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from mesh.authz import require
 from mesh.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, Unavailable
+from mesh.paging import decode_offset, encode_offset, page_size
 from orchestrator.api.agents import caller
-from orchestrator.api.offset_pages import decode_offset, encode_offset, page_size
 from orchestrator.tools import mcp_store
 from orchestrator.tools.mcp_catalog import McpCatalog
 from orchestrator.tools.mcp_servers import (

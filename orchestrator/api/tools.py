@@ -14,9 +14,9 @@ from google.protobuf import json_format, struct_pb2
 
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
+from mesh.paging import decode_offset, encode_offset, page_size
 from orchestrator.api.agents import caller
 from orchestrator.api.mcp_servers import McpServersApi
-from orchestrator.api.offset_pages import decode_offset, encode_offset, page_size
 from orchestrator.tools.registry import ToolEntry, ToolRegistry
 
 if TYPE_CHECKING:

@@ -85,3 +85,40 @@ def test_with_an_exporter_spans_are_recorded() -> None:
 def test_setup_tracing_installs_one_provider_per_process() -> None:
     settings = load_settings(_env_file=None)
     assert setup_tracing("identity", settings) is setup_tracing("conversation", settings)
+
+
+class _StreamContext:
+    """Just what TraceContextLayer reads from a servicer context."""
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("traceparent", TRACEPARENT),)
+
+
+async def test_a_stream_closed_from_another_context_detaches_cleanly(caplog: Any) -> None:
+    """A cancelled server stream is closed by the loop's finaliser in a task of its own;
+    the trace context must still be detached where it was attached (no "Failed to detach")."""
+    import asyncio
+    import contextvars
+
+    from mesh.telemetry.tracing import TraceContextLayer
+
+    seen: list[int] = []
+    closed: list[int] = []
+
+    async def behavior(request: Any, context: Any) -> Any:
+        try:
+            while True:
+                seen.append(trace.get_current_span().get_span_context().trace_id)
+                yield "event"
+        finally:
+            closed.append(trace.get_current_span().get_span_context().trace_id)
+
+    stream = TraceContextLayer().stream("/chatmesh.a.v1.A/Watch", behavior)(object(), _StreamContext())
+    assert await stream.__anext__() == "event"
+    assert trace.get_current_span().get_span_context().trace_id != TRACE_ID
+    with caplog.at_level("ERROR"):
+        closer = asyncio.get_running_loop().create_task(stream.aclose(), context=contextvars.Context())
+        await closer
+    assert seen == [TRACE_ID] and closed == [TRACE_ID]
+    assert not [r for r in caplog.records if "detach" in r.getMessage()]
+    assert trace.get_current_span().get_span_context().trace_id != TRACE_ID

@@ -7,8 +7,8 @@ from chatmesh.model_router.v1 import channels_pb2
 from google.protobuf import json_format
 
 from mesh.errors import InvalidArgument
+from mesh.paging import decode_offset, encode_offset
 from model_router.api.channel_messages import apply_update, draft_from_message, update_paths
-from model_router.api.paging import decode_offset, encode_offset
 from model_router.domain.catalog import list_catalog
 from model_router.domain.channel_rules import ChannelDraft, validate_channel, validate_keys
 from model_router.domain.channels import ModelAbility, RoutableChannel

@@ -1,4 +1,8 @@
-"""Offset page tokens for the agent, tool and MCP server lists (opaque to callers, checked on the way in)."""
+"""Offset page tokens for lists served a page at a time (opaque to callers, checked on the way in).
+
+Several services page short admin lists by offset; one token format means a token
+is refused the same way everywhere and no service can drift to a different shape.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ def encode_offset(offset: int) -> str:
 
 
 def decode_offset(token: str) -> int:
+    """The offset a token stands for (0 for the first page); INVALID_ARGUMENT for any other string."""
     if not token:
         return 0
     try:
@@ -28,6 +33,7 @@ def decode_offset(token: str) -> int:
 
 
 def page_size(requested: int, default: int, maximum: int) -> int:
+    """``requested`` capped at ``maximum``, ``default`` when 0; a negative size is refused."""
     if requested < 0:
         raise InvalidArgument("bad page_size", [FieldViolation("page_size", "must not be negative")])
     return min(requested or default, maximum)
