@@ -40,11 +40,18 @@ SUBJECT = "TTFT via gateway → conversation → orchestrator → model_router"
 BASELINE = "TTFT direct from the upstream"
 
 
-async def _first_delta(response: httpx.Response, marker: str) -> None:
+async def _timed_stream(response: httpx.Response, marker: str, started: float) -> float:
+    """Seconds from ``started`` to the first data line holding ``marker``; reads the stream to its end."""
+    first: float | None = None
+    lines: list[str] = []
     async for line in response.aiter_lines():
-        if line.startswith("data:") and marker in line:
-            return
-    raise RuntimeError("stream ended before the first content delta")
+        if first is None and line.startswith("data:") and marker in line:
+            first = time.perf_counter() - started
+        elif first is None:
+            lines.append(line)
+    if first is None:
+        raise RuntimeError("stream ended before the first content delta:\n" + "\n".join(lines[-6:]))
+    return first
 
 
 class Worker:
@@ -76,11 +83,7 @@ class Worker:
             headers={"accept": "text/event-stream"},
         ) as response:
             response.raise_for_status()
-            await _first_delta(response, '"delta"')
-            elapsed = time.perf_counter() - started
-            async for _ in response.aiter_raw():
-                pass
-        return elapsed
+            return await _timed_stream(response, '"delta"', started)
 
 
 async def _direct(http: httpx.AsyncClient) -> float:
@@ -88,11 +91,7 @@ async def _direct(http: httpx.AsyncClient) -> float:
     body = {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "Hello"}]}
     async with http.stream("POST", "/v1/chat/completions", json=body) as response:
         response.raise_for_status()
-        await _first_delta(response, '"content"')
-        elapsed = time.perf_counter() - started
-        async for _ in response.aiter_raw():
-            pass
-    return elapsed
+        return await _timed_stream(response, '"content"', started)
 
 
 async def _level(subject: str, calls: list[object], concurrency: int, requests: int) -> Figures:
@@ -167,6 +166,10 @@ async def run() -> Report:
             )
             for http in [*gateway, direct]:
                 await http.aclose()
+        except Exception:
+            errors = [line for line in run_.lines if '"level": "ERROR"' in line or "Traceback" in line]
+            print("\n".join(errors[-20:]) or run_.output(60))
+            raise
         finally:
             run_.stop()
             upstream.terminate()

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # Storage. Unset means "start the embedded server" (mesh.infra).
     database_url: str | None = None
     redis_url: str | None = None
+    # Connections one process may hold to Redis; a caller past the limit waits up to
+    # redis_pool_timeout_seconds for one instead of failing (blocking stream reads hold one each).
+    redis_max_connections: int = Field(1000, ge=1)
+    redis_pool_timeout_seconds: float = Field(5.0, gt=0)
     embedded_postgres_port: Port = 55432
     embedded_redis_port: Port = 56379
     db_pool_size: int = Field(10, ge=1, le=200)
