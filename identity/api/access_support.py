@@ -6,7 +6,6 @@ Authorization inside identity is answered from the in-process RBAC resolver
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from mesh.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from mesh.paging import decode_offset, encode_offset
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -210,27 +210,6 @@ def parse_cursor(token: str) -> Cursor | None:
     try:
         return decode_cursor(token)
     except ValueError as exc:
-        raise InvalidArgument(
-            "bad page_token", [FieldViolation("page_token", "not a token from this list")]
-        ) from exc
-
-
-def encode_offset(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
-
-
-def decode_offset(token: str) -> int:
-    """Offset page tokens, for short lists held in memory (roles, permissions)."""
-    if not token:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()).decode()
-        kind, _, number = raw.partition(":")
-        offset = int(number)
-        if kind != "o" or offset < 0:
-            raise ValueError(raw)
-        return offset
-    except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument(
             "bad page_token", [FieldViolation("page_token", "not a token from this list")]
         ) from exc
