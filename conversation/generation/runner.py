@@ -28,6 +28,7 @@ from google.rpc import code_pb2
 
 from conversation.generation.answer import Answer, Ending, finish_reason_of
 from conversation.generation.event_log import EventLog, event_id
+from conversation.generation.feed import TurnFeed
 from conversation.generation.finals import store_failure, terminal_event
 from conversation.generation.records import TurnRecord
 from conversation.generation.request import TurnIdentity, generate_request
@@ -67,6 +68,7 @@ class TurnRunner:
         plan: Plan,
         write: Callable[[], Awaitable[None]],
         sequence: int = 1,
+        feed: TurnFeed | None = None,
     ) -> None:
         self.turn = turn
         self._events = events
@@ -79,6 +81,7 @@ class TurnRunner:
         self._plan = plan
         self._write_turn = write
         self._sequence = sequence
+        self._feed = feed
         self._answer = Answer(model=turn.model)
         self._call: Any = None
         self._stopping = False
@@ -128,6 +131,13 @@ class TurnRunner:
         self._cancel_task = asyncio.get_running_loop().create_task(self._cancel_upstream())
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            if self._feed is not None:
+                self._feed.close()
+
+    async def _run(self) -> None:
         started = self._started = time.monotonic()
         self._stops.register(self.turn.generation_id, self.stop)
         self._write_task = asyncio.get_running_loop().create_task(self._write())
@@ -262,6 +272,8 @@ class TurnRunner:
         self._sequence += 1
         event.generation_id = self.turn.generation_id
         event.event_id = event_id(self.turn.generation_id, self._sequence)
+        if self._feed is not None:
+            self._feed.publish(self._sequence, event)
         await self._events.append(self._sequence, event)
 
     async def _cancel_upstream(self) -> None:

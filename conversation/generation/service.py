@@ -27,7 +27,8 @@ from conversation.context.builder import ContextBuilder, Plan
 from conversation.context.sizes import WindowSizes
 from conversation.generation.answer import Ending
 from conversation.generation.background import BackgroundModel
-from conversation.generation.event_log import EventLog, EventLogLimits
+from conversation.generation.event_log import EventLog, EventLogLimits, parse_event_id
+from conversation.generation.feed import TurnFeed
 from conversation.generation.finals import final_event
 from conversation.generation.records import TurnRecord
 from conversation.generation.recovery import run_recovery
@@ -39,7 +40,7 @@ from conversation.generation.turns import Draft, NewTurn, Owner, read_turn, star
 from conversation.store import generations as generation_store
 from conversation.store.generations import GenerationRow
 from conversation.store.messages import get_message
-from mesh.errors import NotFound
+from mesh.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -81,6 +82,7 @@ class Generations:
         self.context = ContextBuilder(sessions, WindowSizes(clients), self.model)
         self.titles = Titles(sessions, self.model)
         self._runners: dict[str, tuple[TurnRunner, asyncio.Task[None]]] = {}
+        self._feeds: dict[str, TurnFeed] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._closing = False
 
@@ -115,8 +117,11 @@ class Generations:
                 return existing
         async with self._sessions() as session:
             draft, plan = await read_turn(session, owner, turn, self.context)
-        await self.events.append(1, started_event(draft))
-        self._launch(owner, draft, turn, plan)
+        started = started_event(draft)
+        await self.events.append(1, started)
+        feed = TurnFeed()
+        feed.publish(1, started)
+        self._launch(owner, draft, turn, plan, feed)
         return draft.generation
 
     async def _write(self, owner: Owner, turn: NewTurn, draft: Draft) -> None:
@@ -129,7 +134,7 @@ class Generations:
                 session, owner.tenant_id, str(turn.conversation_id), turn.request_id
             )
 
-    def _launch(self, owner: Owner, draft: Draft, turn: NewTurn, plan: Plan) -> None:
+    def _launch(self, owner: Owner, draft: Draft, turn: NewTurn, plan: Plan, feed: TurnFeed) -> None:
         row = draft.generation
         identity = TurnIdentity(
             generation_id=row.id,
@@ -161,15 +166,21 @@ class Generations:
             to_message=self._to_message,
             plan=plan,
             write=functools.partial(self._write, owner, turn, draft),
+            feed=feed,
         )
         task = asyncio.get_running_loop().create_task(runner.run(), name=f"generation-{row.id}")
         self._runners[row.id] = (runner, task)
-        task.add_done_callback(lambda _: self._finished(runner, turn.kind == "send"))
+        self._feeds[row.id] = feed
+        # Only a send that opens an untitled conversation may title it; every other turn skips
+        # the check's database read (the title is checked again, under the write, when it is set).
+        opening = turn.kind == "send" and not plan.conversation.title and len(plan.messages) <= 1
+        task.add_done_callback(lambda _: self._finished(runner, opening))
 
-    def _finished(self, runner: TurnRunner, was_send: bool) -> None:
+    def _finished(self, runner: TurnRunner, opening: bool) -> None:
         self._runners.pop(runner.turn.generation_id, None)
+        self._feeds.pop(runner.turn.generation_id, None)
         ending: Ending | None = runner.ending
-        if was_send and self._config.auto_title and ending is not None and ending.status == "complete":
+        if opening and self._config.auto_title and ending is not None and ending.status == "complete":
             self.spawn(self.titles.after_first_exchange(runner.turn))
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -200,7 +211,18 @@ class Generations:
         return row
 
     async def follow(self, row: GenerationRow, after: int = 0) -> AsyncIterator[messages_pb2.GenerationEvent]:
-        """Events after sequence ``after``, live until the end; the stored outcome once the log expired."""
+        """Events after sequence ``after``, live until the end; the stored outcome once the log expired.
+
+        A turn running in this process is followed from its in-memory feed; the Redis log takes
+        over from the last event seen should the feed close early.
+        """
+        feed = self._feeds.get(row.id)
+        if feed is not None:
+            async for event in feed.read(after):
+                yield event
+                if event.WhichOneof("kind") in ("done", "error"):
+                    return
+                after = _sequence_of(event, after)
         async for event in self.events.read(row.id, after):
             yield event
             if event.WhichOneof("kind") in ("done", "error"):
@@ -239,6 +261,13 @@ class Generations:
         async with self._sessions() as session:
             current = await generation_store.get_generation(session, row.tenant_id, row.id)
         return current is None or not current.running
+
+
+def _sequence_of(event: messages_pb2.GenerationEvent, fallback: int) -> int:
+    try:
+        return parse_event_id(event.event_id)[1]
+    except InvalidArgument:
+        return fallback
 
 
 async def _until(check: Callable[[], Any], seconds: float) -> None:

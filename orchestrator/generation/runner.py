@@ -94,6 +94,7 @@ class Turn:
         self._tool_results: list[generation_pb2.ToolCallResult] = []
         self._citations: list[generation_pb2.Citation] = []
         self._usage = generation_pb2.GenerationUsage()
+        self._writing: asyncio.Task[None] | None = None
 
     async def execute(self) -> None:
         """The task body: never raises; the outcome is in the events and the record."""
@@ -127,8 +128,12 @@ class Turn:
         model_router = self._deps.clients.stub("model_router")
         queue_seconds = time.monotonic() - self._created
         self._run_started = time.monotonic()
-        await self._record(
-            state=generation_pb2.GENERATION_STATE_RUNNING, start_time=_now(), model=self._model
+        # The RUNNING record is written alongside the first model call, not before it: it is
+        # a database round trip on every turn's time to first token. Later writes wait for it.
+        self._writing = asyncio.get_running_loop().create_task(
+            self._write_record(
+                state=generation_pb2.GENERATION_STATE_RUNNING, start_time=_now(), model=self._model
+            )
         )
         self._started = True
         self._sink.emit(
@@ -286,7 +291,16 @@ class Turn:
         )
 
     async def _record(self, **values: Any) -> None:
-        """Writes the turn's record; a database fault is logged, never allowed to break the stream."""
+        """Writes the turn's record; a database fault is logged, never allowed to break the stream.
+
+        An earlier write still in flight (the RUNNING one) lands first, so the record never goes back.
+        """
+        if self._writing is not None:
+            await asyncio.shield(self._writing)
+            self._writing = None
+        await self._write_record(**values)
+
+    async def _write_record(self, **values: Any) -> None:
         try:
             await store.update_row(
                 self._deps.engine, self._live.generation_id, self._runtime.instance_id, **values

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mesh.errors import FieldViolation, InvalidArgument
 from orchestrator.schema import metadata
@@ -110,6 +110,12 @@ class GenerationFilter:
     state: int = 0
 
 
+def _single_statement(engine: AsyncEngine) -> AsyncConnection:
+    """A connection for one statement, which is atomic by itself: no BEGIN and COMMIT round trips
+    around it (these writes are on every turn's path to its first token)."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT").connect()
+
+
 def _row(mapping: Mapping[Any, Any]) -> GenerationRow:
     return GenerationRow(**{name: mapping[name] for name in GenerationRow.__dataclass_fields__})
 
@@ -137,13 +143,13 @@ async def claim(engine: AsyncEngine, values: Mapping[str, Any]) -> bool:
             generations.c.state.not_in(LIVE_STATES), generations.c.tenant_id == statement.excluded.tenant_id
         ),
     ).returning(generations.c.id)
-    async with engine.begin() as conn:
+    async with _single_statement(engine) as conn:
         return (await conn.execute(upsert)).first() is not None
 
 
 async def update_row(engine: AsyncEngine, generation_id: str, instance_id: str, **values: Any) -> None:
     """Updates the record this instance owns (a newer claim of the same id by a retry is left alone)."""
-    async with engine.begin() as conn:
+    async with _single_statement(engine) as conn:
         await conn.execute(
             update(generations)
             .where(generations.c.id == generation_id, generations.c.instance_id == instance_id)
@@ -169,7 +175,7 @@ async def close_live(
     conditions = [generations.c.id == generation_id, generations.c.state.in_(LIVE_STATES)]
     if instance_id is not None:
         conditions.append(generations.c.instance_id == instance_id)
-    async with engine.begin() as conn:
+    async with _single_statement(engine) as conn:
         await conn.execute(
             update(generations)
             .where(*conditions)
