@@ -34,7 +34,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -42,6 +41,7 @@ from starlette.routing import Route
 
 from tests.fakes import llm_wire
 from tests.fakes.llm_wire import FakeReply, FakeToolCall
+from tests.fakes.loopback import LoopbackServer
 
 __all__ = ["Failure", "FakeLLMUpstream", "FakeReply", "FakeToolCall", "Recorded"]
 
@@ -83,8 +83,7 @@ class FakeLLMUpstream:
     abandoned_streams: int = 0  # streams whose client went away before the last frame
     base_url: str = ""
     _queue: deque[Failure] = field(default_factory=deque)
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _http: LoopbackServer = field(default_factory=LoopbackServer)
 
     def reply_for(self, body: dict[str, Any]) -> FakeReply:
         """The chat reply to a request: the script's choice when scripted, else ``reply``."""
@@ -109,25 +108,11 @@ class FakeLLMUpstream:
     # ---- lifecycle ----
 
     async def start(self) -> str:
-        config = uvicorn.Config(self.app(), host="127.0.0.1", port=0, log_config=None, access_log=False)
-        server = _QuietServer(config)
-        self._server = server
-        self._task = asyncio.create_task(server.serve())
-        while not server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("fake LLM upstream did not start")
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = await self._http.start(self.app(), "fake LLM upstream")
         return self.base_url
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True
-            await self._task
-        self._server = self._task = None
+        await self._http.stop(force=True)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[FakeLLMUpstream]:
@@ -257,11 +242,3 @@ def _then_done(frames: Iterator[bytes]) -> Iterator[bytes]:
 
 def _event_stream(frames: AsyncIterator[bytes]) -> StreamingResponse:
     return StreamingResponse(frames, media_type="text/event-stream", headers={"cache-control": "no-cache"})
-
-
-class _QuietServer(uvicorn.Server):
-    """No signal handlers inside pytest: the test stops the server itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield

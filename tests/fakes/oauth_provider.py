@@ -21,20 +21,18 @@ the browser: :meth:`FakeOAuthProvider.authorize` opens the authorization URL "lo
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
@@ -42,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.oauth_grants import (
     LOGIN_HEADER,
     AuthorizationServer,
@@ -64,8 +63,7 @@ class FakeOAuthProvider(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__()
         self._google_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._http = LoopbackServer()
         self.base_url = ""
 
     # ---- setup ----
@@ -95,24 +93,11 @@ class FakeOAuthProvider(AuthorizationServer):
     # ---- lifecycle ----
 
     async def start(self) -> str:
-        config = uvicorn.Config(self.app(), host="127.0.0.1", port=0, log_config=None, access_log=False)
-        server = _QuietServer(config)
-        self._server = server
-        self._task = asyncio.create_task(server.serve())
-        while not server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("fake OAuth provider did not start")
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = await self._http.start(self.app(), "fake OAuth provider")
         return self.base_url
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-        self._server = self._task = None
+        await self._http.stop(force=False)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[FakeOAuthProvider]:
@@ -434,14 +419,6 @@ class FakeOAuthProvider(AuthorizationServer):
         if user.unionid:
             body["unionid"] = user.unionid
         return _wechat_json(body)
-
-
-class _QuietServer(uvicorn.Server):
-    """No signal handlers inside pytest: the test stops the server itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def _github_error(error: str, description: str, wants_json: bool) -> Response:
