@@ -33,12 +33,6 @@ async def dashscope() -> AsyncIterator[FakeDashScope]:
         yield fake
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 def target(fake: FakeDashScope, model: str = MODEL) -> Target:
     return Target(fake.base_url, "sk-dashscope", model)
 

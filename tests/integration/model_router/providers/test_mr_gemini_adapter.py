@@ -33,12 +33,6 @@ async def gemini() -> AsyncIterator[FakeGemini]:
         yield fake
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 def target(fake: FakeGemini, model: str = MODEL) -> Target:
     return Target(fake.base_url, "AIza-upstream", model)
 

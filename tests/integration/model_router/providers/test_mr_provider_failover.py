@@ -34,12 +34,6 @@ async def dashscope() -> AsyncIterator[FakeDashScope]:
         yield fake
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 def channel(
     fake: FakeLLMUpstream, kind: str, priority: int, keys: tuple[str, ...] = ("key-1",)
 ) -> RoutableChannel:

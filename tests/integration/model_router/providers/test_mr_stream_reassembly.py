@@ -7,7 +7,7 @@ reasoning, tool-call ids/names/arguments, finish reason and the full usage block
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -42,12 +42,6 @@ PROVIDERS = [
     Provider("gemini", "gemini-2.5-flash", FakeGemini, ""),
     Provider("dashscope", "qwen-plus", FakeDashScope, ""),
 ]
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=[p.kind for p in PROVIDERS])
