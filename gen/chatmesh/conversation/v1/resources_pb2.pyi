@@ -227,7 +227,7 @@ class Usage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ..., cost_micros: _Optional[int] = ...) -> None: ...
 
 class Citation(_message.Message):
-    __slots__ = ("index", "knowledge_base_id", "document_id", "chunk_id", "title", "uri", "snippet", "page", "score")
+    __slots__ = ("index", "knowledge_base_id", "document_id", "chunk_id", "title", "uri", "snippet", "page", "score", "start_offset", "end_offset", "heading")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     KNOWLEDGE_BASE_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -237,6 +237,9 @@ class Citation(_message.Message):
     SNIPPET_FIELD_NUMBER: _ClassVar[int]
     PAGE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    START_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    END_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    HEADING_FIELD_NUMBER: _ClassVar[int]
     index: int
     knowledge_base_id: str
     document_id: str
@@ -246,7 +249,10 @@ class Citation(_message.Message):
     snippet: str
     page: int
     score: float
-    def __init__(self, index: _Optional[int] = ..., knowledge_base_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_id: _Optional[str] = ..., title: _Optional[str] = ..., uri: _Optional[str] = ..., snippet: _Optional[str] = ..., page: _Optional[int] = ..., score: _Optional[float] = ...) -> None: ...
+    start_offset: int
+    end_offset: int
+    heading: str
+    def __init__(self, index: _Optional[int] = ..., knowledge_base_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_id: _Optional[str] = ..., title: _Optional[str] = ..., uri: _Optional[str] = ..., snippet: _Optional[str] = ..., page: _Optional[int] = ..., score: _Optional[float] = ..., start_offset: _Optional[int] = ..., end_offset: _Optional[int] = ..., heading: _Optional[str] = ...) -> None: ...
 
 class ToolCall(_message.Message):
     __slots__ = ("id", "name", "arguments_json", "result_json", "status", "error_message", "start_time", "end_time")

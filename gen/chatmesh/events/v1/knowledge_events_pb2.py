@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)chatmesh/events/v1/knowledge_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1egoogle/protobuf/duration.proto\"\xe0\x01\n\x10\x44ocumentIngested\x12\x19\n\x11knowledge_base_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x18\n\x10ingestion_job_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\x05\x12\x13\n\x0btoken_count\x18\x05 \x01(\x03\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x17\n\x0f\x65mbedding_model\x18\x07 \x01(\t\x12+\n\x08\x64uration\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x9f\x01\n\x0fIngestionFailed\x12\x19\n\x11knowledge_base_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x18\n\x10ingestion_job_id\x18\x03 \x01(\t\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x12\n\nwill_retry\x18\x07 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)chatmesh/events/v1/knowledge_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1egoogle/protobuf/duration.proto\"\xe0\x01\n\x10\x44ocumentIngested\x12\x19\n\x11knowledge_base_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x18\n\x10ingestion_job_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\x05\x12\x13\n\x0btoken_count\x18\x05 \x01(\x03\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x17\n\x0f\x65mbedding_model\x18\x07 \x01(\t\x12+\n\x08\x64uration\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x9f\x01\n\x0fIngestionFailed\x12\x19\n\x11knowledge_base_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x18\n\x10ingestion_job_id\x18\x03 \x01(\t\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x12\n\nwill_retry\x18\x07 \x01(\x08\"o\n\x14KnowledgeBaseDeleted\x12\x19\n\x11knowledge_base_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x16\n\x0e\x64ocument_count\x18\x03 \x01(\x05\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DOCUMENTINGESTED']._serialized_end=322
   _globals['_INGESTIONFAILED']._serialized_start=325
   _globals['_INGESTIONFAILED']._serialized_end=484
+  _globals['_KNOWLEDGEBASEDELETED']._serialized_start=486
+  _globals['_KNOWLEDGEBASEDELETED']._serialized_end=597
 # @@protoc_insertion_point(module_scope)

@@ -45,3 +45,15 @@ class IngestionFailed(_message.Message):
     attempt: int
     will_retry: bool
     def __init__(self, knowledge_base_id: _Optional[str] = ..., document_id: _Optional[str] = ..., ingestion_job_id: _Optional[str] = ..., code: _Optional[str] = ..., message: _Optional[str] = ..., attempt: _Optional[int] = ..., will_retry: _Optional[bool] = ...) -> None: ...
+
+class KnowledgeBaseDeleted(_message.Message):
+    __slots__ = ("knowledge_base_id", "owner_id", "document_count", "size_bytes")
+    KNOWLEDGE_BASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    knowledge_base_id: str
+    owner_id: str
+    document_count: int
+    size_bytes: int
+    def __init__(self, knowledge_base_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., document_count: _Optional[int] = ..., size_bytes: _Optional[int] = ...) -> None: ...

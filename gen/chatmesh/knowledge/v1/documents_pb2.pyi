@@ -19,7 +19,7 @@ class UploadDocumentRequest(_message.Message):
     def __init__(self, knowledge_base_id: _Optional[str] = ..., metadata: _Optional[_Union[DocumentUploadMetadata, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
 class DocumentUploadMetadata(_message.Message):
-    __slots__ = ("filename", "mime_type", "title", "metadata", "size_bytes", "sha256", "source_uri")
+    __slots__ = ("filename", "mime_type", "title", "metadata", "size_bytes", "sha256", "source_uri", "tags")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,7 @@ class DocumentUploadMetadata(_message.Message):
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     SOURCE_URI_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
     filename: str
     mime_type: str
     title: str
@@ -41,9 +42,39 @@ class DocumentUploadMetadata(_message.Message):
     size_bytes: int
     sha256: str
     source_uri: str
-    def __init__(self, filename: _Optional[str] = ..., mime_type: _Optional[str] = ..., title: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., source_uri: _Optional[str] = ...) -> None: ...
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, filename: _Optional[str] = ..., mime_type: _Optional[str] = ..., title: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., source_uri: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class UploadDocumentResponse(_message.Message):
+    __slots__ = ("document", "ingestion_job")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    INGESTION_JOB_FIELD_NUMBER: _ClassVar[int]
+    document: _resources_pb2.Document
+    ingestion_job: _resources_pb2.IngestionJob
+    def __init__(self, document: _Optional[_Union[_resources_pb2.Document, _Mapping]] = ..., ingestion_job: _Optional[_Union[_resources_pb2.IngestionJob, _Mapping]] = ...) -> None: ...
+
+class ImportDocumentRequest(_message.Message):
+    __slots__ = ("knowledge_base_id", "url", "title", "metadata", "tags")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    KNOWLEDGE_BASE_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    knowledge_base_id: str
+    url: str
+    title: str
+    metadata: _containers.ScalarMap[str, str]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, knowledge_base_id: _Optional[str] = ..., url: _Optional[str] = ..., title: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ImportDocumentResponse(_message.Message):
     __slots__ = ("document", "ingestion_job")
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     INGESTION_JOB_FIELD_NUMBER: _ClassVar[int]

@@ -7,7 +7,7 @@ from chatmesh.knowledge.v1 import documents_pb2 as chatmesh_dot_knowledge_dot_v1
 from chatmesh.knowledge.v1 import knowledge_bases_pb2 as chatmesh_dot_knowledge_dot_v1_dot_knowledge__bases__pb2
 from chatmesh.knowledge.v1 import search_pb2 as chatmesh_dot_knowledge_dot_v1_dot_search__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -68,6 +68,11 @@ class KnowledgeServiceStub:
                 '/chatmesh.knowledge.v1.KnowledgeService/UploadDocument',
                 request_serializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.UploadDocumentRequest.SerializeToString,
                 response_deserializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.UploadDocumentResponse.FromString,
+                _registered_method=True)
+        self.ImportDocument = channel.unary_unary(
+                '/chatmesh.knowledge.v1.KnowledgeService/ImportDocument',
+                request_serializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.ImportDocumentRequest.SerializeToString,
+                response_deserializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.ImportDocumentResponse.FromString,
                 _registered_method=True)
         self.GetDocument = channel.unary_unary(
                 '/chatmesh.knowledge.v1.KnowledgeService/GetDocument',
@@ -170,6 +175,13 @@ class KnowledgeServiceServicer:
         Client-streaming upload: metadata first, then byte chunks. The whole file is
         never held in memory; size and checksum are verified before the document and
         its ingestion job are committed (nothing is kept from a broken upload).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportDocument(self, request, context):
+        """Fetches a URL (allow-listed hosts only) and ingests it like an upload.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -286,6 +298,11 @@ def add_KnowledgeServiceServicer_to_server(servicer, server):
                     servicer.UploadDocument,
                     request_deserializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.UploadDocumentRequest.FromString,
                     response_serializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.UploadDocumentResponse.SerializeToString,
+            ),
+            'ImportDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportDocument,
+                    request_deserializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.ImportDocumentRequest.FromString,
+                    response_serializer=chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.ImportDocumentResponse.SerializeToString,
             ),
             'GetDocument': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDocument,
@@ -508,6 +525,33 @@ class KnowledgeService:
             '/chatmesh.knowledge.v1.KnowledgeService/UploadDocument',
             chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.UploadDocumentRequest.SerializeToString,
             chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.UploadDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatmesh.knowledge.v1.KnowledgeService/ImportDocument',
+            chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.ImportDocumentRequest.SerializeToString,
+            chatmesh_dot_knowledge_dot_v1_dot_documents__pb2.ImportDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

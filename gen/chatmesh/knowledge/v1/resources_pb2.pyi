@@ -6,7 +6,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -55,7 +55,7 @@ INGESTION_STAGE_INDEXING: IngestionStage
 INGESTION_STAGE_DONE: IngestionStage
 
 class KnowledgeBase(_message.Message):
-    __slots__ = ("id", "tenant_id", "owner_id", "name", "description", "embedding_model", "embedding_dimensions", "chunking", "document_count", "chunk_count", "size_bytes", "create_time", "update_time")
+    __slots__ = ("id", "tenant_id", "owner_id", "name", "description", "embedding_model", "embedding_dimensions", "chunking", "document_count", "chunk_count", "size_bytes", "create_time", "update_time", "retrieval", "token_count", "shared_user_ids", "shared_roles")
     ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +69,10 @@ class KnowledgeBase(_message.Message):
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    RETRIEVAL_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SHARED_USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    SHARED_ROLES_FIELD_NUMBER: _ClassVar[int]
     id: str
     tenant_id: str
     owner_id: str
@@ -82,18 +86,38 @@ class KnowledgeBase(_message.Message):
     size_bytes: int
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., embedding_model: _Optional[str] = ..., embedding_dimensions: _Optional[int] = ..., chunking: _Optional[_Union[ChunkingConfig, _Mapping]] = ..., document_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., size_bytes: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    retrieval: RetrievalConfig
+    token_count: int
+    shared_user_ids: _containers.RepeatedScalarFieldContainer[str]
+    shared_roles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., embedding_model: _Optional[str] = ..., embedding_dimensions: _Optional[int] = ..., chunking: _Optional[_Union[ChunkingConfig, _Mapping]] = ..., document_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., size_bytes: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., retrieval: _Optional[_Union[RetrievalConfig, _Mapping]] = ..., token_count: _Optional[int] = ..., shared_user_ids: _Optional[_Iterable[str]] = ..., shared_roles: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RetrievalConfig(_message.Message):
+    __slots__ = ("top_k", "score_threshold", "vector_weight", "keyword_weight", "rerank")
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    KEYWORD_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    RERANK_FIELD_NUMBER: _ClassVar[int]
+    top_k: int
+    score_threshold: float
+    vector_weight: float
+    keyword_weight: float
+    rerank: bool
+    def __init__(self, top_k: _Optional[int] = ..., score_threshold: _Optional[float] = ..., vector_weight: _Optional[float] = ..., keyword_weight: _Optional[float] = ..., rerank: _Optional[bool] = ...) -> None: ...
 
 class ChunkingConfig(_message.Message):
-    __slots__ = ("chunk_size_tokens", "chunk_overlap_tokens")
+    __slots__ = ("chunk_size_tokens", "chunk_overlap_tokens", "separators")
     CHUNK_SIZE_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CHUNK_OVERLAP_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SEPARATORS_FIELD_NUMBER: _ClassVar[int]
     chunk_size_tokens: int
     chunk_overlap_tokens: int
-    def __init__(self, chunk_size_tokens: _Optional[int] = ..., chunk_overlap_tokens: _Optional[int] = ...) -> None: ...
+    separators: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, chunk_size_tokens: _Optional[int] = ..., chunk_overlap_tokens: _Optional[int] = ..., separators: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Document(_message.Message):
-    __slots__ = ("id", "knowledge_base_id", "tenant_id", "filename", "title", "mime_type", "size_bytes", "sha256", "status", "chunk_count", "token_count", "metadata", "source_uri", "ingestion_job_id", "create_time", "update_time")
+    __slots__ = ("id", "knowledge_base_id", "tenant_id", "filename", "title", "mime_type", "size_bytes", "sha256", "status", "chunk_count", "token_count", "metadata", "source_uri", "ingestion_job_id", "create_time", "update_time", "tags", "failure_reason")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +141,8 @@ class Document(_message.Message):
     INGESTION_JOB_ID_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     knowledge_base_id: str
     tenant_id: str
@@ -133,7 +159,9 @@ class Document(_message.Message):
     ingestion_job_id: str
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., knowledge_base_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., mime_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., status: _Optional[_Union[DocumentStatus, str]] = ..., chunk_count: _Optional[int] = ..., token_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., source_uri: _Optional[str] = ..., ingestion_job_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    failure_reason: str
+    def __init__(self, id: _Optional[str] = ..., knowledge_base_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., filename: _Optional[str] = ..., title: _Optional[str] = ..., mime_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., status: _Optional[_Union[DocumentStatus, str]] = ..., chunk_count: _Optional[int] = ..., token_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., source_uri: _Optional[str] = ..., ingestion_job_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., failure_reason: _Optional[str] = ...) -> None: ...
 
 class Chunk(_message.Message):
     __slots__ = ("id", "document_id", "knowledge_base_id", "index", "content", "token_count", "page", "start_offset", "end_offset", "heading")

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from chatmesh.knowledge.v1 import resources_pb2 as chatmesh_dot_knowledge_dot_v1_dot_resources__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chatmesh/knowledge/v1/search.proto\x12\x15\x63hatmesh.knowledge.v1\x1a%chatmesh/knowledge/v1/resources.proto\"\xad\x02\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x1a\n\x12knowledge_base_ids\x18\x02 \x03(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12/\n\x04mode\x18\x04 \x01(\x0e\x32!.chatmesh.knowledge.v1.SearchMode\x12\x14\n\x0c\x64ocument_ids\x18\x05 \x03(\t\x12Q\n\x0fmetadata_filter\x18\x06 \x03(\x0b\x32\x38.chatmesh.knowledge.v1.SearchRequest.MetadataFilterEntry\x12\x11\n\tmin_score\x18\x07 \x01(\x02\x1a\x35\n\x13MetadataFilterEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"F\n\x0eSearchResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.chatmesh.knowledge.v1.SearchResult\"\xaf\x01\n\x0cSearchResult\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.chatmesh.knowledge.v1.Chunk\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x14\n\x0cvector_score\x18\x03 \x01(\x02\x12\x15\n\rkeyword_score\x18\x04 \x01(\x02\x12\x36\n\x06source\x18\x05 \x01(\x0b\x32&.chatmesh.knowledge.v1.SourceReference\"\x95\x01\n\x0fSourceReference\x12\x19\n\x11knowledge_base_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x12\n\nsource_uri\x18\x05 \x01(\t\x12\x0c\n\x04page\x18\x06 \x01(\x05\x12\x0f\n\x07heading\x18\x07 \x01(\t*r\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_VECTOR\x10\x01\x12\x17\n\x13SEARCH_MODE_KEYWORD\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chatmesh/knowledge/v1/search.proto\x12\x15\x63hatmesh.knowledge.v1\x1a%chatmesh/knowledge/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x04\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x1a\n\x12knowledge_base_ids\x18\x02 \x03(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12/\n\x04mode\x18\x04 \x01(\x0e\x32!.chatmesh.knowledge.v1.SearchMode\x12\x14\n\x0c\x64ocument_ids\x18\x05 \x03(\t\x12Q\n\x0fmetadata_filter\x18\x06 \x03(\x0b\x32\x38.chatmesh.knowledge.v1.SearchRequest.MetadataFilterEntry\x12\x11\n\tmin_score\x18\x07 \x01(\x02\x12\x0c\n\x04tags\x18\x08 \x03(\t\x12\x31\n\rcreated_after\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reated_before\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\rvector_weight\x18\x0b \x01(\x02H\x00\x88\x01\x01\x12\x1b\n\x0ekeyword_weight\x18\x0c \x01(\x02H\x01\x88\x01\x01\x1a\x35\n\x13MetadataFilterEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x10\n\x0e_vector_weightB\x11\n\x0f_keyword_weight\"F\n\x0eSearchResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.chatmesh.knowledge.v1.SearchResult\"\xaf\x01\n\x0cSearchResult\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.chatmesh.knowledge.v1.Chunk\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x14\n\x0cvector_score\x18\x03 \x01(\x02\x12\x15\n\rkeyword_score\x18\x04 \x01(\x02\x12\x36\n\x06source\x18\x05 \x01(\x0b\x32&.chatmesh.knowledge.v1.SourceReference\"\xbf\x01\n\x0fSourceReference\x12\x19\n\x11knowledge_base_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x12\n\nsource_uri\x18\x05 \x01(\t\x12\x0c\n\x04page\x18\x06 \x01(\x05\x12\x0f\n\x07heading\x18\x07 \x01(\t\x12\x14\n\x0cstart_offset\x18\x08 \x01(\x03\x12\x12\n\nend_offset\x18\t \x01(\x03*r\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_VECTOR\x10\x01\x12\x17\n\x13SEARCH_MODE_KEYWORD\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,16 +35,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SEARCHREQUEST_METADATAFILTERENTRY']._loaded_options = None
   _globals['_SEARCHREQUEST_METADATAFILTERENTRY']._serialized_options = b'8\001'
-  _globals['_SEARCHMODE']._serialized_start=806
-  _globals['_SEARCHMODE']._serialized_end=920
-  _globals['_SEARCHREQUEST']._serialized_start=101
-  _globals['_SEARCHREQUEST']._serialized_end=402
-  _globals['_SEARCHREQUEST_METADATAFILTERENTRY']._serialized_start=349
-  _globals['_SEARCHREQUEST_METADATAFILTERENTRY']._serialized_end=402
-  _globals['_SEARCHRESPONSE']._serialized_start=404
-  _globals['_SEARCHRESPONSE']._serialized_end=474
-  _globals['_SEARCHRESULT']._serialized_start=477
-  _globals['_SEARCHRESULT']._serialized_end=652
-  _globals['_SOURCEREFERENCE']._serialized_start=655
-  _globals['_SOURCEREFERENCE']._serialized_end=804
+  _globals['_SEARCHMODE']._serialized_start=1092
+  _globals['_SEARCHMODE']._serialized_end=1206
+  _globals['_SEARCHREQUEST']._serialized_start=134
+  _globals['_SEARCHREQUEST']._serialized_end=646
+  _globals['_SEARCHREQUEST_METADATAFILTERENTRY']._serialized_start=556
+  _globals['_SEARCHREQUEST_METADATAFILTERENTRY']._serialized_end=609
+  _globals['_SEARCHRESPONSE']._serialized_start=648
+  _globals['_SEARCHRESPONSE']._serialized_end=718
+  _globals['_SEARCHRESULT']._serialized_start=721
+  _globals['_SEARCHRESULT']._serialized_end=896
+  _globals['_SOURCEREFERENCE']._serialized_start=899
+  _globals['_SOURCEREFERENCE']._serialized_end=1090
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,7 @@
+import datetime
+
 from chatmesh.knowledge.v1 import resources_pb2 as _resources_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -20,7 +23,7 @@ SEARCH_MODE_KEYWORD: SearchMode
 SEARCH_MODE_HYBRID: SearchMode
 
 class SearchRequest(_message.Message):
-    __slots__ = ("query", "knowledge_base_ids", "top_k", "mode", "document_ids", "metadata_filter", "min_score")
+    __slots__ = ("query", "knowledge_base_ids", "top_k", "mode", "document_ids", "metadata_filter", "min_score", "tags", "created_after", "created_before", "vector_weight", "keyword_weight")
     class MetadataFilterEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +38,11 @@ class SearchRequest(_message.Message):
     DOCUMENT_IDS_FIELD_NUMBER: _ClassVar[int]
     METADATA_FILTER_FIELD_NUMBER: _ClassVar[int]
     MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    KEYWORD_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     query: str
     knowledge_base_ids: _containers.RepeatedScalarFieldContainer[str]
     top_k: int
@@ -42,7 +50,12 @@ class SearchRequest(_message.Message):
     document_ids: _containers.RepeatedScalarFieldContainer[str]
     metadata_filter: _containers.ScalarMap[str, str]
     min_score: float
-    def __init__(self, query: _Optional[str] = ..., knowledge_base_ids: _Optional[_Iterable[str]] = ..., top_k: _Optional[int] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., document_ids: _Optional[_Iterable[str]] = ..., metadata_filter: _Optional[_Mapping[str, str]] = ..., min_score: _Optional[float] = ...) -> None: ...
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    vector_weight: float
+    keyword_weight: float
+    def __init__(self, query: _Optional[str] = ..., knowledge_base_ids: _Optional[_Iterable[str]] = ..., top_k: _Optional[int] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., document_ids: _Optional[_Iterable[str]] = ..., metadata_filter: _Optional[_Mapping[str, str]] = ..., min_score: _Optional[float] = ..., tags: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., vector_weight: _Optional[float] = ..., keyword_weight: _Optional[float] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ("results",)
@@ -65,7 +78,7 @@ class SearchResult(_message.Message):
     def __init__(self, chunk: _Optional[_Union[_resources_pb2.Chunk, _Mapping]] = ..., score: _Optional[float] = ..., vector_score: _Optional[float] = ..., keyword_score: _Optional[float] = ..., source: _Optional[_Union[SourceReference, _Mapping]] = ...) -> None: ...
 
 class SourceReference(_message.Message):
-    __slots__ = ("knowledge_base_id", "document_id", "title", "filename", "source_uri", "page", "heading")
+    __slots__ = ("knowledge_base_id", "document_id", "title", "filename", "source_uri", "page", "heading", "start_offset", "end_offset")
     KNOWLEDGE_BASE_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +86,8 @@ class SourceReference(_message.Message):
     SOURCE_URI_FIELD_NUMBER: _ClassVar[int]
     PAGE_FIELD_NUMBER: _ClassVar[int]
     HEADING_FIELD_NUMBER: _ClassVar[int]
+    START_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    END_OFFSET_FIELD_NUMBER: _ClassVar[int]
     knowledge_base_id: str
     document_id: str
     title: str
@@ -80,4 +95,6 @@ class SourceReference(_message.Message):
     source_uri: str
     page: int
     heading: str
-    def __init__(self, knowledge_base_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., filename: _Optional[str] = ..., source_uri: _Optional[str] = ..., page: _Optional[int] = ..., heading: _Optional[str] = ...) -> None: ...
+    start_offset: int
+    end_offset: int
+    def __init__(self, knowledge_base_id: _Optional[str] = ..., document_id: _Optional[str] = ..., title: _Optional[str] = ..., filename: _Optional[str] = ..., source_uri: _Optional[str] = ..., page: _Optional[int] = ..., heading: _Optional[str] = ..., start_offset: _Optional[int] = ..., end_offset: _Optional[int] = ...) -> None: ...

@@ -238,7 +238,7 @@ class ToolCallResult(_message.Message):
     def __init__(self, tool_call_id: _Optional[str] = ..., tool_name: _Optional[str] = ..., arguments: _Optional[str] = ..., result: _Optional[str] = ..., status: _Optional[_Union[ToolCallStatus, str]] = ..., error: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., step: _Optional[int] = ...) -> None: ...
 
 class Citation(_message.Message):
-    __slots__ = ("index", "knowledge_base_id", "document_id", "chunk_id", "title", "source_uri", "snippet", "score")
+    __slots__ = ("index", "knowledge_base_id", "document_id", "chunk_id", "title", "source_uri", "snippet", "score", "page", "start_offset", "end_offset", "heading")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     KNOWLEDGE_BASE_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -247,6 +247,10 @@ class Citation(_message.Message):
     SOURCE_URI_FIELD_NUMBER: _ClassVar[int]
     SNIPPET_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    START_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    END_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    HEADING_FIELD_NUMBER: _ClassVar[int]
     index: int
     knowledge_base_id: str
     document_id: str
@@ -255,7 +259,11 @@ class Citation(_message.Message):
     source_uri: str
     snippet: str
     score: float
-    def __init__(self, index: _Optional[int] = ..., knowledge_base_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_id: _Optional[str] = ..., title: _Optional[str] = ..., source_uri: _Optional[str] = ..., snippet: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+    page: int
+    start_offset: int
+    end_offset: int
+    heading: str
+    def __init__(self, index: _Optional[int] = ..., knowledge_base_id: _Optional[str] = ..., document_id: _Optional[str] = ..., chunk_id: _Optional[str] = ..., title: _Optional[str] = ..., source_uri: _Optional[str] = ..., snippet: _Optional[str] = ..., score: _Optional[float] = ..., page: _Optional[int] = ..., start_offset: _Optional[int] = ..., end_offset: _Optional[int] = ..., heading: _Optional[str] = ...) -> None: ...
 
 class Citations(_message.Message):
     __slots__ = ("citations",)
