@@ -128,6 +128,9 @@ def usage_event(record: UsageRecord) -> usage_events_pb2.UsageRecorded:
         stream=record.stream,
         error_code=record.error_code,
         estimated=record.usage_estimated,
+        source=record.source,
+        reasoning_tokens=record.reasoning_tokens,
+        routing_rule_id=record.routing_rule_id,
     )
     event.latency.CopyFrom(_duration(record.latency_seconds))
     if record.ttft_seconds is not None:

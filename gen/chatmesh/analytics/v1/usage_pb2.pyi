@@ -149,7 +149,7 @@ class ErrorCount(_message.Message):
     def __init__(self, reason: _Optional[str] = ..., count: _Optional[int] = ..., rate: _Optional[float] = ...) -> None: ...
 
 class Dashboard(_message.Message):
-    __slots__ = ("totals", "error_rate", "time_series", "top_models", "top_users", "top_channels", "top_api_keys", "errors", "latency", "time_to_first_token", "compute_time")
+    __slots__ = ("totals", "error_rate", "time_series", "top_models", "top_users", "top_channels", "top_api_keys", "errors", "latency", "time_to_first_token", "compute_time", "activity")
     TOTALS_FIELD_NUMBER: _ClassVar[int]
     ERROR_RATE_FIELD_NUMBER: _ClassVar[int]
     TIME_SERIES_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +161,7 @@ class Dashboard(_message.Message):
     LATENCY_FIELD_NUMBER: _ClassVar[int]
     TIME_TO_FIRST_TOKEN_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     totals: UsageMetrics
     error_rate: float
     time_series: _containers.RepeatedCompositeFieldContainer[UsagePoint]
@@ -172,7 +173,20 @@ class Dashboard(_message.Message):
     latency: LatencyPercentiles
     time_to_first_token: LatencyPercentiles
     compute_time: _timestamp_pb2.Timestamp
-    def __init__(self, totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., error_rate: _Optional[float] = ..., time_series: _Optional[_Iterable[_Union[UsagePoint, _Mapping]]] = ..., top_models: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., top_users: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., top_channels: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., top_api_keys: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorCount, _Mapping]]] = ..., latency: _Optional[_Union[LatencyPercentiles, _Mapping]] = ..., time_to_first_token: _Optional[_Union[LatencyPercentiles, _Mapping]] = ..., compute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    activity: ActivityCounts
+    def __init__(self, totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., error_rate: _Optional[float] = ..., time_series: _Optional[_Iterable[_Union[UsagePoint, _Mapping]]] = ..., top_models: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., top_users: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., top_channels: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., top_api_keys: _Optional[_Iterable[_Union[RankedUsage, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorCount, _Mapping]]] = ..., latency: _Optional[_Union[LatencyPercentiles, _Mapping]] = ..., time_to_first_token: _Optional[_Union[LatencyPercentiles, _Mapping]] = ..., compute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., activity: _Optional[_Union[ActivityCounts, _Mapping]] = ...) -> None: ...
+
+class ActivityCounts(_message.Message):
+    __slots__ = ("conversations_created", "generations_completed", "users_registered", "documents_ingested")
+    CONVERSATIONS_CREATED_FIELD_NUMBER: _ClassVar[int]
+    GENERATIONS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    USERS_REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_INGESTED_FIELD_NUMBER: _ClassVar[int]
+    conversations_created: int
+    generations_completed: int
+    users_registered: int
+    documents_ingested: int
+    def __init__(self, conversations_created: _Optional[int] = ..., generations_completed: _Optional[int] = ..., users_registered: _Optional[int] = ..., documents_ingested: _Optional[int] = ...) -> None: ...
 
 class GetUsageRequest(_message.Message):
     __slots__ = ("filter", "start_time", "end_time", "granularity", "group_by", "time_zone", "page_size", "page_token")

@@ -25,23 +25,23 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chatmesh/events/v1/usage_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1egoogle/protobuf/duration.proto\"\xcf\x04\n\rUsageRecorded\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\napi_key_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x04 \x01(\t\x12\x15\n\rgeneration_id\x18\x05 \x01(\t\x12+\n\x04kind\x18\x06 \x01(\x0e\x32\x1d.chatmesh.events.v1.UsageKind\x12\r\n\x05model\x18\x07 \x01(\t\x12\x16\n\x0eupstream_model\x18\x08 \x01(\t\x12\x12\n\nchannel_id\x18\t \x01(\t\x12\x0b\n\x03\x61rm\x18\n \x01(\t\x12\x15\n\rprompt_tokens\x18\x0b \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x0c \x01(\x03\x12\x15\n\rcached_tokens\x18\r \x01(\x03\x12\x13\n\x0b\x63ost_micros\x18\x0e \x01(\x03\x12\x10\n\x08\x63urrency\x18\x0f \x01(\t\x12\x13\n\x0bquota_units\x18\x10 \x01(\x03\x12*\n\x07latency\x18\x11 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13time_to_first_token\x18\x12 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x06status\x18\x13 \x01(\x0e\x32\x1f.chatmesh.events.v1.UsageStatus\x12\x0f\n\x07retries\x18\x14 \x01(\x05\x12\x0e\n\x06stream\x18\x15 \x01(\x08\x12\x12\n\nerror_code\x18\x16 \x01(\t\x12\x11\n\testimated\x18\x17 \x01(\x08\"\x98\x01\n\x0eQuotaExhausted\x12-\n\x05scope\x18\x01 \x01(\x0e\x32\x1e.chatmesh.events.v1.QuotaScope\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12\x0e\n\x06metric\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x03\x12\x0c\n\x04used\x18\x05 \x01(\x03\x12\x16\n\x0enotify_user_id\x18\x06 \x01(\t\"\x89\x01\n\x14\x43hannelStatusChanged\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63hannel_name\x18\x02 \x01(\t\x12\x17\n\x0fprevious_status\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0e\n\x06manual\x18\x06 \x01(\x08*V\n\tUsageKind\x12\x1a\n\x16USAGE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fUSAGE_KIND_CHAT\x10\x01\x12\x18\n\x14USAGE_KIND_EMBEDDING\x10\x02*|\n\x0bUsageStatus\x12\x1c\n\x18USAGE_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16USAGE_STATUS_SUCCEEDED\x10\x01\x12\x17\n\x13USAGE_STATUS_FAILED\x10\x02\x12\x1a\n\x16USAGE_STATUS_CANCELLED\x10\x03*p\n\nQuotaScope\x12\x1b\n\x17QUOTA_SCOPE_UNSPECIFIED\x10\x00\x12\x16\n\x12QUOTA_SCOPE_TENANT\x10\x01\x12\x17\n\x13QUOTA_SCOPE_API_KEY\x10\x02\x12\x14\n\x10QUOTA_SCOPE_USER\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chatmesh/events/v1/usage_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1egoogle/protobuf/duration.proto\"\x92\x05\n\rUsageRecorded\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\napi_key_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x04 \x01(\t\x12\x15\n\rgeneration_id\x18\x05 \x01(\t\x12+\n\x04kind\x18\x06 \x01(\x0e\x32\x1d.chatmesh.events.v1.UsageKind\x12\r\n\x05model\x18\x07 \x01(\t\x12\x16\n\x0eupstream_model\x18\x08 \x01(\t\x12\x12\n\nchannel_id\x18\t \x01(\t\x12\x0b\n\x03\x61rm\x18\n \x01(\t\x12\x15\n\rprompt_tokens\x18\x0b \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x0c \x01(\x03\x12\x15\n\rcached_tokens\x18\r \x01(\x03\x12\x13\n\x0b\x63ost_micros\x18\x0e \x01(\x03\x12\x10\n\x08\x63urrency\x18\x0f \x01(\t\x12\x13\n\x0bquota_units\x18\x10 \x01(\x03\x12*\n\x07latency\x18\x11 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13time_to_first_token\x18\x12 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x06status\x18\x13 \x01(\x0e\x32\x1f.chatmesh.events.v1.UsageStatus\x12\x0f\n\x07retries\x18\x14 \x01(\x05\x12\x0e\n\x06stream\x18\x15 \x01(\x08\x12\x12\n\nerror_code\x18\x16 \x01(\t\x12\x11\n\testimated\x18\x17 \x01(\x08\x12\x0e\n\x06source\x18\x18 \x01(\t\x12\x18\n\x10reasoning_tokens\x18\x19 \x01(\x03\x12\x17\n\x0frouting_rule_id\x18\x1a \x01(\t\"\x98\x01\n\x0eQuotaExhausted\x12-\n\x05scope\x18\x01 \x01(\x0e\x32\x1e.chatmesh.events.v1.QuotaScope\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12\x0e\n\x06metric\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x03\x12\x0c\n\x04used\x18\x05 \x01(\x03\x12\x16\n\x0enotify_user_id\x18\x06 \x01(\t\"\x89\x01\n\x14\x43hannelStatusChanged\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63hannel_name\x18\x02 \x01(\t\x12\x17\n\x0fprevious_status\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0e\n\x06manual\x18\x06 \x01(\x08*V\n\tUsageKind\x12\x1a\n\x16USAGE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fUSAGE_KIND_CHAT\x10\x01\x12\x18\n\x14USAGE_KIND_EMBEDDING\x10\x02*|\n\x0bUsageStatus\x12\x1c\n\x18USAGE_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16USAGE_STATUS_SUCCEEDED\x10\x01\x12\x17\n\x13USAGE_STATUS_FAILED\x10\x02\x12\x1a\n\x16USAGE_STATUS_CANCELLED\x10\x03*p\n\nQuotaScope\x12\x1b\n\x17QUOTA_SCOPE_UNSPECIFIED\x10\x00\x12\x16\n\x12QUOTA_SCOPE_TENANT\x10\x01\x12\x17\n\x13QUOTA_SCOPE_API_KEY\x10\x02\x12\x14\n\x10QUOTA_SCOPE_USER\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatmesh.events.v1.usage_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USAGEKIND']._serialized_start=982
-  _globals['_USAGEKIND']._serialized_end=1068
-  _globals['_USAGESTATUS']._serialized_start=1070
-  _globals['_USAGESTATUS']._serialized_end=1194
-  _globals['_QUOTASCOPE']._serialized_start=1196
-  _globals['_QUOTASCOPE']._serialized_end=1308
+  _globals['_USAGEKIND']._serialized_start=1049
+  _globals['_USAGEKIND']._serialized_end=1135
+  _globals['_USAGESTATUS']._serialized_start=1137
+  _globals['_USAGESTATUS']._serialized_end=1261
+  _globals['_QUOTASCOPE']._serialized_start=1263
+  _globals['_QUOTASCOPE']._serialized_end=1375
   _globals['_USAGERECORDED']._serialized_start=94
-  _globals['_USAGERECORDED']._serialized_end=685
-  _globals['_QUOTAEXHAUSTED']._serialized_start=688
-  _globals['_QUOTAEXHAUSTED']._serialized_end=840
-  _globals['_CHANNELSTATUSCHANGED']._serialized_start=843
-  _globals['_CHANNELSTATUSCHANGED']._serialized_end=980
+  _globals['_USAGERECORDED']._serialized_end=752
+  _globals['_QUOTAEXHAUSTED']._serialized_start=755
+  _globals['_QUOTAEXHAUSTED']._serialized_end=907
+  _globals['_CHANNELSTATUSCHANGED']._serialized_start=910
+  _globals['_CHANNELSTATUSCHANGED']._serialized_end=1047
 # @@protoc_insertion_point(module_scope)

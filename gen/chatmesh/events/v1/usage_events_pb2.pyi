@@ -41,7 +41,7 @@ QUOTA_SCOPE_API_KEY: QuotaScope
 QUOTA_SCOPE_USER: QuotaScope
 
 class UsageRecorded(_message.Message):
-    __slots__ = ("request_id", "user_id", "api_key_id", "conversation_id", "generation_id", "kind", "model", "upstream_model", "channel_id", "arm", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_micros", "currency", "quota_units", "latency", "time_to_first_token", "status", "retries", "stream", "error_code", "estimated")
+    __slots__ = ("request_id", "user_id", "api_key_id", "conversation_id", "generation_id", "kind", "model", "upstream_model", "channel_id", "arm", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_micros", "currency", "quota_units", "latency", "time_to_first_token", "status", "retries", "stream", "error_code", "estimated", "source", "reasoning_tokens", "routing_rule_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     API_KEY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,9 @@ class UsageRecorded(_message.Message):
     STREAM_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_RULE_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     user_id: str
     api_key_id: str
@@ -88,7 +91,10 @@ class UsageRecorded(_message.Message):
     stream: bool
     error_code: str
     estimated: bool
-    def __init__(self, request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., api_key_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., generation_id: _Optional[str] = ..., kind: _Optional[_Union[UsageKind, str]] = ..., model: _Optional[str] = ..., upstream_model: _Optional[str] = ..., channel_id: _Optional[str] = ..., arm: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., cost_micros: _Optional[int] = ..., currency: _Optional[str] = ..., quota_units: _Optional[int] = ..., latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., time_to_first_token: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., status: _Optional[_Union[UsageStatus, str]] = ..., retries: _Optional[int] = ..., stream: _Optional[bool] = ..., error_code: _Optional[str] = ..., estimated: _Optional[bool] = ...) -> None: ...
+    source: str
+    reasoning_tokens: int
+    routing_rule_id: str
+    def __init__(self, request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., api_key_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., generation_id: _Optional[str] = ..., kind: _Optional[_Union[UsageKind, str]] = ..., model: _Optional[str] = ..., upstream_model: _Optional[str] = ..., channel_id: _Optional[str] = ..., arm: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., cost_micros: _Optional[int] = ..., currency: _Optional[str] = ..., quota_units: _Optional[int] = ..., latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., time_to_first_token: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., status: _Optional[_Union[UsageStatus, str]] = ..., retries: _Optional[int] = ..., stream: _Optional[bool] = ..., error_code: _Optional[str] = ..., estimated: _Optional[bool] = ..., source: _Optional[str] = ..., reasoning_tokens: _Optional[int] = ..., routing_rule_id: _Optional[str] = ...) -> None: ...
 
 class QuotaExhausted(_message.Message):
     __slots__ = ("scope", "subject_id", "metric", "limit", "used", "notify_user_id")
