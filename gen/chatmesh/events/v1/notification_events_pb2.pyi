@@ -57,3 +57,13 @@ class NotificationRequested(_message.Message):
     priority: NotificationPriority
     dedupe_key: str
     def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., channels: _Optional[_Iterable[_Union[NotificationChannel, str]]] = ..., template_id: _Optional[str] = ..., variables: _Optional[_Mapping[str, str]] = ..., locale: _Optional[str] = ..., priority: _Optional[_Union[NotificationPriority, str]] = ..., dedupe_key: _Optional[str] = ...) -> None: ...
+
+class NotificationQueued(_message.Message):
+    __slots__ = ("notification_id", "channel", "priority")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    channel: NotificationChannel
+    priority: NotificationPriority
+    def __init__(self, notification_id: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., priority: _Optional[_Union[NotificationPriority, str]] = ...) -> None: ...
