@@ -12,6 +12,7 @@ from identity import api
 from identity.assembly import close_deps, open_deps
 from identity.bootstrap import ensure_bootstrap
 from identity.store import outbox
+from mesh.authz import Authorizer
 from mesh.config import Settings
 from mesh.server import ServiceParts, run_service
 from mesh.wiring import Assembled, Resources, build_service
@@ -24,7 +25,11 @@ async def assemble(res: Resources) -> Assembled:
     res.stack.push_async_callback(close_deps, deps)
     # Events written to the outbox with each change reach Redis Streams through the relay.
     await res.start_relay(outbox)
-    return Assembled(bindings=[api.binding(deps)], verifier=deps.verifier)
+    # Identity answers permission questions from its own resolver (no Check round trip to itself).
+    if deps.access is None:
+        raise RuntimeError("identity's access runtime was not built, so it cannot authorize callers")
+    authorizer = Authorizer(deps.access.roles, ttl=0.0)
+    return Assembled(bindings=[api.binding(deps)], verifier=deps.verifier, authorizer=authorizer)
 
 
 async def build(settings: Settings) -> ServiceParts:

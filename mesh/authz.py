@@ -13,8 +13,15 @@ Wiring, in a service's ``__main__``::
     authorizer = await remote_authorizer(clients.stub("identity"), redis)
     mesh.authz.install(authorizer)          # and on shutdown: await authorizer.close()
 
-Handlers then use :func:`require`. Without an installed authorizer ``require`` fails
-closed (INTERNAL); if identity cannot be reached, the call fails with its error.
+Handlers then use :func:`require` (or :func:`holds` for a yes/no). Without an installed
+authorizer ``require`` fails closed (INTERNAL); if identity cannot be reached, the call fails
+with its error. ``mesh.wiring.build_service`` installs one for every service and refuses to
+start a service without one, so a missing installation is a start-up failure, not a 500.
+
+This is the one authorization path: decisions never read the JWT ``roles`` claim, which
+stays as it was issued until the token expires. A question about another tenant (or
+:data:`EVERY_TENANT`) passes ``tenant_id``; identity grants nothing outside the caller's own
+tenant except to ``super_admin``, so "may act across tenants" is ``holds(p, tenant_id=EVERY_TENANT)``.
 """
 
 from __future__ import annotations
@@ -35,26 +42,36 @@ from mesh.errors import Internal, PermissionDenied, Unauthenticated
 from mesh.invalidation import InvalidationListener
 
 __all__ = [
+    "EVERY_TENANT",
     "RBAC_CHANGED_CHANNEL",
     "Authorizer",
     "IdentityCheck",
     "PermissionChecker",
+    "holds",
     "install",
     "installed",
     "remote_authorizer",
     "require",
+    "uninstall",
 ]
 
 RBAC_CHANGED_CHANNEL = "identity:rbac:changed"
 DEFAULT_TTL_SECONDS = 5.0
 DEFAULT_MAX_ENTRIES = 10_000
+# No tenant has this id, so identity answers a question about it as one about "any tenant but
+# the caller's own": only a cross-tenant role (super_admin) is granted anything there.
+EVERY_TENANT = "00000000-0000-0000-0000-000000000000"
 
 F = TypeVar("F", bound=Callable[..., Any])
-CacheKey = tuple[str, str, str, str]
+CacheKey = tuple[str, str, str, str, str]
 
 
 class PermissionChecker(Protocol):
-    """Decides one permission for one principal (identity's Check, or its local resolver)."""
+    """Decides one permission for one principal (identity's Check, or its local resolver).
+
+    ``tenant_id`` is passed (as a keyword) only for a question about a tenant other than the
+    principal's own, so a checker that only answers own-tenant questions may omit it.
+    """
 
     async def check(self, principal: Principal, permission: str) -> bool: ...
 
@@ -65,8 +82,8 @@ class IdentityCheck:
     def __init__(self, stub: Any) -> None:
         self._stub = stub
 
-    async def check(self, principal: Principal, permission: str) -> bool:
-        response = await self._stub.Check(rbac_pb2.CheckRequest(permission=permission))
+    async def check(self, principal: Principal, permission: str, tenant_id: str = "") -> bool:
+        response = await self._stub.Check(rbac_pb2.CheckRequest(permission=permission, tenant_id=tenant_id))
         return bool(response.allowed)
 
 
@@ -90,10 +107,13 @@ class Authorizer:
         self._epoch = 0
         self._listener: InvalidationListener | None = None
 
-    async def allowed(self, principal: Principal, permission: str) -> bool:
+    async def allowed(self, principal: Principal, permission: str, tenant_id: str = "") -> bool:
+        """Whether ``principal`` holds ``permission`` in its own tenant, or in ``tenant_id``."""
         if not principal.is_authenticated:
             return False
-        key = (principal.kind, principal.subject, principal.tenant_id, permission)
+        if tenant_id == principal.tenant_id:
+            tenant_id = ""
+        key = (principal.kind, principal.subject, principal.tenant_id, permission, tenant_id)
         hit = self._cache.get(key)
         if hit is not None and hit[0] > self._clock():
             self._cache.move_to_end(key)
@@ -105,7 +125,10 @@ class Authorizer:
         self._pending[key] = future
         epoch = self._epoch
         try:
-            decision = await self._checker.check(principal, permission)
+            if tenant_id:
+                decision = await cast(Any, self._checker).check(principal, permission, tenant_id=tenant_id)
+            else:
+                decision = await self._checker.check(principal, permission)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here, so a future nobody awaited does not warn
@@ -123,12 +146,14 @@ class Authorizer:
         while len(self._cache) > self._max:
             self._cache.popitem(last=False)
 
-    async def require(self, *permissions: str, principal: Principal | None = None) -> None:
+    async def require(
+        self, *permissions: str, principal: Principal | None = None, tenant_id: str = ""
+    ) -> None:
         """Raise unless the caller holds every permission: UNAUTHENTICATED, then PERMISSION_DENIED."""
         who = principal or current_principal()
         if not who.is_authenticated:
             raise Unauthenticated("this call needs credentials", reason="CREDENTIALS_MISSING")
-        decisions = await asyncio.gather(*(self.allowed(who, p) for p in permissions))
+        decisions = await asyncio.gather(*(self.allowed(who, p, tenant_id) for p in permissions))
         missing = [p for p, ok in zip(permissions, decisions, strict=True) if not ok]
         if missing:
             raise PermissionDenied(
@@ -175,6 +200,13 @@ def install(authorizer: Authorizer | None) -> None:
     _installed = authorizer
 
 
+def uninstall(authorizer: Authorizer) -> None:
+    """Uninstall ``authorizer`` if it is the installed one (a process may build several services)."""
+    global _installed
+    if _installed is authorizer:
+        _installed = None
+
+
 def installed() -> Authorizer:
     if _installed is None:
         raise Internal("authorization is not configured in this service", reason="AUTHZ_NOT_CONFIGURED")
@@ -184,13 +216,14 @@ def installed() -> Authorizer:
 class _Requirement:
     """What :func:`require` returns: await it inside a handler, or use it as a decorator."""
 
-    def __init__(self, permissions: tuple[str, ...]) -> None:
+    def __init__(self, permissions: tuple[str, ...], tenant_id: str = "") -> None:
         if not permissions:
             raise ValueError("require() needs at least one permission")
         self._permissions = permissions
+        self._tenant_id = tenant_id
 
     def __await__(self) -> Generator[Any, None, None]:
-        return installed().require(*self._permissions).__await__()
+        return installed().require(*self._permissions, tenant_id=self._tenant_id).__await__()
 
     def __call__(self, handler: F) -> F:
         permissions = self._permissions
@@ -214,7 +247,17 @@ class _Requirement:
         return cast(F, unary)
 
 
-def require(*permissions: str) -> _Requirement:
+async def holds(permission: str, *, tenant_id: str = "", principal: Principal | None = None) -> bool:
+    """Whether the caller (or ``principal``) holds ``permission``, in ``tenant_id`` when given.
+
+    For decisions that widen or narrow what a caller sees rather than refuse the call
+    (e.g. a tenant admin sees the tenant's records, a user only their own).
+    """
+    return await installed().allowed(principal or current_principal(), permission, tenant_id)
+
+
+def require(*permissions: str, tenant_id: str = "") -> _Requirement:
     """``await require("a:b", "c:d")`` in a handler, or ``@require("a:b")`` on one: the caller
-    must hold every permission listed (checked with the installed :class:`Authorizer`)."""
-    return _Requirement(permissions)
+    must hold every permission listed (checked with the installed :class:`Authorizer`), in
+    ``tenant_id`` when given (only awaited, not as a decorator)."""
+    return _Requirement(permissions, tenant_id)

@@ -1,9 +1,14 @@
 """The shared skeleton of a service's ``build(settings)`` for ``python -m <svc>``.
 
 Every service opens the same resources in the same order (engine, Redis, discovery,
-optionally the remote verifier, clients and authorizer) and must release exactly
-what it opened if a later step fails. Keeping that here means each ``__main__``
-only says what is its own: the deps it builds, its bindings and first-start steps.
+the remote verifier, clients and authorizer) and must release exactly what it opened
+if a later step fails. Keeping that here means each ``__main__`` only says what is
+its own: the deps it builds, its bindings and first-start steps.
+
+Authorization is not optional: every service built here gets the remote authorizer
+(mesh.authz asking identity's Check), and a service that verifies tokens itself must
+bring its own authorizer in :class:`Assembled`, or it does not start. A handler's
+``require`` can therefore never meet an unconfigured process in a running mesh.
 """
 
 from __future__ import annotations
@@ -63,12 +68,14 @@ class Resources:
 class Assembled:
     """The service-specific result of ``assemble``.
 
-    ``verifier`` is only for services that verify tokens themselves; others get the
-    remote verifier the skeleton opened.
+    ``verifier`` and ``authorizer`` are only for services that verify tokens themselves
+    (built without ``remote_auth``), and required from them; others get the remote
+    verifier and authorizer the skeleton opened.
     """
 
     bindings: list[ServiceBinding]
     verifier: TokenVerifier | None = None
+    authorizer: authz.Authorizer | None = None
 
 
 Assemble = Callable[[Resources], Awaitable[Assembled]]
@@ -80,17 +87,19 @@ async def build_service(
     assemble: Assemble,
     *,
     remote_auth: bool = True,
-    authorize: bool = False,
+    authorize: bool = True,
 ) -> ServiceParts:
     """Open the shared resources, let ``assemble`` add the service's own, return the parts.
 
-    ``remote_auth`` opens the remote verifier and the ServiceClients; ``authorize`` (which
-    needs them) installs a remote authorizer asking identity's Check (mesh.authz). On
-    shutdown one hook closes everything but discovery (run_service closes that last);
-    if any step fails, everything opened so far is closed, discovery included.
+    ``remote_auth`` opens the remote verifier and the ServiceClients and installs a remote
+    authorizer asking identity's Check (mesh.authz). Without it, ``assemble`` must return
+    the service's own verifier and authorizer (RuntimeError otherwise). ``authorize`` is
+    kept for callers that passed it; switching authorization off is refused. On shutdown
+    one hook closes everything but discovery (run_service closes that last); if any step
+    fails, everything opened so far is closed, discovery included.
     """
-    if authorize and not remote_auth:
-        raise ValueError("authorize needs remote_auth (the authorizer calls identity through ServiceClients)")
+    if not authorize:
+        raise ValueError("every service authorizes its callers: authorize=False is not supported")
     discovery: Discovery | None = None
 
     async def close_discovery() -> None:
@@ -114,13 +123,12 @@ async def build_service(
             owned.push_async_callback(close_verifier)
             clients = ServiceClients(settings, discovery)
             owned.push_async_callback(clients.close)
-        if authorize:
-            assert clients is not None
             authorizer = await authz.remote_authorizer(clients.stub("identity"), redis)
-            owned.push_async_callback(authorizer.close)
-            authz.install(authorizer)
+            _install(authorizer, owned)
         resources = Resources(settings, engine, redis, discovery, clients, owned)
         assembled = await assemble(resources)
+        if not remote_auth:
+            _install_own(service, assembled, owned)
         parts = ServiceParts(
             bindings=assembled.bindings,
             discovery=discovery,
@@ -129,3 +137,20 @@ async def build_service(
         )
         on_failure.pop_all()
         return parts
+
+
+def _install_own(service: str, assembled: Assembled, owned: AsyncExitStack) -> None:
+    """A service verifying tokens itself also decides permissions itself; both are required."""
+    if assembled.verifier is None or assembled.authorizer is None:
+        raise RuntimeError(
+            f"{service} is built without remote_auth, so its assemble must return its own verifier "
+            "and authorizer (mesh.authz); refusing to start a service that cannot authorize callers"
+        )
+    _install(assembled.authorizer, owned)
+
+
+def _install(authorizer: authz.Authorizer, owned: AsyncExitStack) -> None:
+    """Install for this process; on close, uninstall (if still ours) before closing it."""
+    owned.push_async_callback(authorizer.close)
+    owned.callback(authz.uninstall, authorizer)
+    authz.install(authorizer)

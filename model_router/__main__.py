@@ -36,7 +36,7 @@ async def assemble(res: Resources) -> Assembled:
 
 async def build(settings: Settings) -> ServiceParts:
     """Shared resources (mesh.wiring) with the remote authorizer, plus the model_router servicer."""
-    return await build_service(settings, "model_router", assemble, authorize=True)
+    return await build_service(settings, "model_router", assemble)
 
 
 def main() -> None:

@@ -67,10 +67,10 @@ class RoleResolver:
         graph = await load_graph(session, standing.tenant_id)
         return Grants.of(standing.user_id, standing.tenant_id, standing.active, standing.role_ids, graph)
 
-    async def check(self, principal: Principal, permission: str) -> bool:
+    async def check(self, principal: Principal, permission: str, tenant_id: str = "") -> bool:
         """mesh.authz's PermissionChecker, answered in process (inside identity)."""
         grants = await self.for_principal(principal)
-        return grants is not None and grants.allows(permission, _uuid(principal.tenant_id))
+        return grants is not None and grants.allows(permission, _uuid(tenant_id or principal.tenant_id))
 
     async def for_principal(self, principal: Principal) -> Grants | None:
         user_id = _uuid(principal.subject) if principal.kind in ("user", "api_key") else None

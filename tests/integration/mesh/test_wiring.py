@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from mesh import authz, wiring
 from mesh.auth import Principal
 from mesh.config import Settings
-from mesh.errors import Unauthenticated
+from mesh.errors import Internal, Unauthenticated
 from mesh.wiring import Assembled, Resources, build_service
 
 Closer = Callable[[], Awaitable[None]]
@@ -114,9 +114,12 @@ async def test_shutdown_hook_closes_all_but_discovery(settings: Settings, closed
     parts = await build_service(settings, "orchestrator", assemble)
     assert closed == []
     assert parts.verifier is not None and parts.discovery is not None
+    assert authz.installed() is not None
     for hook in parts.on_shutdown:
         await hook()
     assert closed == ["service", "clients", "verifier", "redis", "engine"]
+    with pytest.raises(Internal):
+        authz.installed()
     await parts.discovery.close()
     assert closed[-1] == "discovery"
 
@@ -132,11 +135,13 @@ async def test_authorizer_is_installed_and_a_later_failure_still_closes_it(
 
     try:
         with pytest.raises(Boom):
-            await build_service(settings, "model_router", assemble, authorize=True)
+            await build_service(settings, "model_router", assemble)
     finally:
         authz.install(None)
     assert installed and installed[0]._listener is None
     assert closed == ["clients", "verifier", "redis", "engine", "discovery"]
+    with pytest.raises(Internal, match="not configured"):
+        authz.installed()
 
 
 async def test_without_remote_auth_the_service_brings_its_verifier(
@@ -148,23 +153,42 @@ async def test_without_remote_auth_the_service_brings_its_verifier(
         assert res.clients is None
         with pytest.raises(RuntimeError):
             res.service_clients()
-        return Assembled(bindings=[], verifier=own)
+        return Assembled(bindings=[], verifier=own, authorizer=local)
 
+    local = authz.Authorizer(_NobodyMay(), ttl=0.0)
     parts = await build_service(settings, "identity", assemble, remote_auth=False)
     assert parts.verifier is own
+    assert authz.installed() is local
     for hook in parts.on_shutdown:
         await hook()
+    with pytest.raises(Internal):
+        authz.installed()
     assert parts.discovery is not None
     await parts.discovery.close()
     assert closed == ["redis", "engine", "discovery"]
 
 
-async def test_authorize_without_remote_auth_is_refused(settings: Settings) -> None:
+async def test_switching_authorization_off_is_refused(settings: Settings) -> None:
     async def assemble(res: Resources) -> Assembled:
         raise AssertionError("must not be reached")
 
-    with pytest.raises(ValueError, match="remote_auth"):
-        await build_service(settings, "identity", assemble, remote_auth=False, authorize=True)
+    with pytest.raises(ValueError, match="authorize"):
+        await build_service(settings, "orchestrator", assemble, authorize=False)
+
+
+async def test_a_service_verifying_itself_without_an_authorizer_does_not_start(
+    settings: Settings, closed: list[str]
+) -> None:
+    """The wiring mistake of issue 10 (RPCs answering AUTHZ_NOT_CONFIGURED) fails the start instead."""
+
+    async def assemble(res: Resources) -> Assembled:
+        return Assembled(bindings=[], verifier=_StaticVerifier())
+
+    with pytest.raises(RuntimeError, match="authorizer"):
+        await build_service(settings, "identity", assemble, remote_auth=False)
+    assert closed == ["redis", "engine", "discovery"]
+    with pytest.raises(Internal):
+        authz.installed()
 
 
 async def _noop() -> None:
@@ -176,3 +200,10 @@ class _StaticVerifier:
 
     async def verify(self, token: str) -> Principal:
         raise Unauthenticated("not in this test")
+
+
+class _NobodyMay:
+    """A local permission checker refusing everything (identity brings its resolver)."""
+
+    async def check(self, principal: Principal, permission: str) -> bool:
+        return False
