@@ -8,14 +8,22 @@ from typing import TYPE_CHECKING, Any
 from chatmesh.conversation.v1 import conversations_pb2, resources_pb2
 from sqlalchemy import func, null
 
-from conversation.api.caller import caller
+from conversation.api.caller import (
+    CONVERSATIONS_CREATE,
+    CONVERSATIONS_DELETE,
+    CONVERSATIONS_READ,
+    CONVERSATIONS_UPDATE,
+    caller,
+)
 from conversation.api.convert import conversation_to_proto, settings_from_json, settings_to_json
 from conversation.domain import fields
 from conversation.domain.ids import parse_id
 from conversation.domain.paging import decode_token, encode_token, page_size
 from conversation.store import conversations as store
 from conversation.store.access import owned_conversation
+from mesh.auth import current_principal
 from mesh.errors import FieldViolation, InvalidArgument
+from mesh.key_limits import require_model
 
 if TYPE_CHECKING:
     from conversation.deps import ConversationDeps
@@ -88,12 +96,15 @@ class ConversationsApi:
             problems += fields.check_settings(settings_values(merged), config, "conversation.settings")
             values["settings"] = settings_to_json(merged)
         fields.raise_if_any(problems)
+        if "settings" in values:
+            # A key limited to some models cannot store another one to be used later on its behalf.
+            require_model(current_principal(), merged.model)
         return values
 
     async def CreateConversation(
         self, request: conversations_pb2.CreateConversationRequest, context: object
     ) -> conversations_pb2.CreateConversationResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_CREATE)
         paths = _default_mask(request.conversation)
         values = self._values(request.conversation, paths, {})
         async with self.deps.sessions.begin() as session:
@@ -109,7 +120,7 @@ class ConversationsApi:
     async def GetConversation(
         self, request: conversations_pb2.GetConversationRequest, context: object
     ) -> conversations_pb2.GetConversationResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_READ)
         async with self.deps.sessions() as session:
             row = await owned_conversation(
                 session,
@@ -122,7 +133,7 @@ class ConversationsApi:
     async def ListConversations(
         self, request: conversations_pb2.ListConversationsRequest, context: object
     ) -> conversations_pb2.ListConversationsResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_READ)
         order = request.order_by.strip().lower() or "update_time desc"
         if order not in ("update_time desc", "create_time desc", "title"):
             raise InvalidArgument(
@@ -156,7 +167,7 @@ class ConversationsApi:
     async def UpdateConversation(
         self, request: conversations_pb2.UpdateConversationRequest, context: object
     ) -> conversations_pb2.UpdateConversationResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_UPDATE)
         conversation_id = parse_id(request.conversation_id, "conversation")
         paths = list(request.update_mask.paths) or _default_mask(request.conversation)
         async with self.deps.sessions.begin() as session:
@@ -180,7 +191,7 @@ class ConversationsApi:
         return conversations_pb2.UpdateConversationResponse(conversation=conversation_to_proto(row))
 
     async def _set_archived(self, conversation_id: str, archived: bool) -> resources_pb2.Conversation:
-        who = caller()
+        who = await caller(CONVERSATIONS_UPDATE)
         cid = parse_id(conversation_id, "conversation")
         async with self.deps.sessions.begin() as session:
             current = await owned_conversation(
@@ -212,7 +223,7 @@ class ConversationsApi:
     async def DeleteConversation(
         self, request: conversations_pb2.DeleteConversationRequest, context: object
     ) -> conversations_pb2.DeleteConversationResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_DELETE)
         conversation_id = parse_id(request.conversation_id, "conversation")
         async with self.deps.sessions.begin() as session:
             await store.trash_conversation(
@@ -225,7 +236,7 @@ class ConversationsApi:
     async def RestoreConversation(
         self, request: conversations_pb2.RestoreConversationRequest, context: object
     ) -> conversations_pb2.RestoreConversationResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_DELETE)
         async with self.deps.sessions.begin() as session:
             row = await store.restore_conversation(
                 session,

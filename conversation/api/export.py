@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from chatmesh.conversation.v1 import sharing_pb2
 
-from conversation.api.caller import caller
+from conversation.api.caller import (
+    CONVERSATIONS_CREATE,
+    CONVERSATIONS_READ,
+    MESSAGES_CREATE,
+    MESSAGES_READ,
+    caller,
+)
 from conversation.api.convert import conversation_to_proto
 from conversation.api.import_document import parse_import
 from conversation.domain.export import ExportedMessage, filename_for, json_document, markdown_document
@@ -62,7 +68,7 @@ class ExportApi:
     async def ExportConversation(
         self, request: sharing_pb2.ExportConversationRequest, context: object
     ) -> sharing_pb2.ExportConversationResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_READ, MESSAGES_READ)
         conversation_id = parse_id(request.conversation_id, "conversation")
         async with self.deps.sessions() as session:
             conversation = await owned_conversation(
@@ -92,7 +98,7 @@ class ExportApi:
     async def ImportConversation(
         self, request: sharing_pb2.ImportConversationRequest, context: object
     ) -> sharing_pb2.ImportConversationResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_CREATE, MESSAGES_CREATE)
         plan = parse_import(request.content, request.title, self.deps.config)
         async with self.deps.sessions.begin() as session:
             row = await transfer.insert_tree(

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 import grpc
 from chatmesh.conversation.v1 import conversations_pb2, messages_pb2
 
-from conversation.api.caller import Caller, caller
+from conversation.api.caller import (
+    CHAT,
+    CONVERSATIONS_UPDATE,
+    MESSAGES_CREATE,
+    MESSAGES_READ,
+    MESSAGES_UPDATE,
+    Caller,
+    caller,
+)
 from conversation.api.convert import message_to_proto, parts_to_json
 from conversation.api.messages import request_parts
 from conversation.domain.ids import parse_id, parse_optional_id
@@ -66,7 +74,7 @@ class GenerationApi:
     async def SendMessage(
         self, request: messages_pb2.SendMessageRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[messages_pb2.SendMessageResponse]:
-        owner = _owner(caller())
+        owner = _owner(await caller(MESSAGES_CREATE, CHAT))
         generations = self._generations()
         if request.after_event_id:
             row, after = await self._resumed(owner, request.conversation_id, request.after_event_id)
@@ -95,7 +103,7 @@ class GenerationApi:
     async def Regenerate(
         self, request: messages_pb2.RegenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[messages_pb2.RegenerateResponse]:
-        who = caller()
+        who = await caller(MESSAGES_UPDATE, CHAT)
         owner = _owner(who)
         generations = self._generations()
         if request.after_event_id:
@@ -144,7 +152,7 @@ class GenerationApi:
     async def ResumeGeneration(
         self, request: messages_pb2.ResumeGenerationRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[messages_pb2.ResumeGenerationResponse]:
-        owner = _owner(caller())
+        owner = _owner(await caller(MESSAGES_READ))
         generations = self._generations()
         after = 0
         if request.after_event_id:
@@ -161,7 +169,7 @@ class GenerationApi:
     async def StopGeneration(
         self, request: messages_pb2.StopGenerationRequest, context: grpc.aio.ServicerContext
     ) -> messages_pb2.StopGenerationResponse:
-        owner = _owner(caller())
+        owner = _owner(await caller(MESSAGES_UPDATE))
         generations = self._generations()
         row = await generations.owned(owner, request.conversation_id, request.generation_id)
         return messages_pb2.StopGenerationResponse(stopped=await generations.stop(row))
@@ -169,7 +177,7 @@ class GenerationApi:
     async def GetContextWindow(
         self, request: conversations_pb2.GetContextWindowRequest, context: grpc.aio.ServicerContext
     ) -> conversations_pb2.GetContextWindowResponse:
-        who = caller()
+        who = await caller(MESSAGES_READ)
         if request.reserve_tokens < 0:
             raise InvalidArgument("bad reserve", [FieldViolation("reserve_tokens", "must not be negative")])
         window = await self._generations().context.build(
@@ -191,7 +199,7 @@ class GenerationApi:
     async def GenerateTitle(
         self, request: conversations_pb2.GenerateTitleRequest, context: grpc.aio.ServicerContext
     ) -> conversations_pb2.GenerateTitleResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_UPDATE, CHAT)
         conversation_id = parse_id(request.conversation_id, "conversation")
         title = await self._generations().titles.generate(who.tenant_id, who.user_id, conversation_id)
         if not title:
@@ -212,7 +220,7 @@ class GenerationApi:
     async def Summarize(
         self, request: conversations_pb2.SummarizeRequest, context: grpc.aio.ServicerContext
     ) -> conversations_pb2.SummarizeResponse:
-        who = caller()
+        who = await caller(MESSAGES_READ, CHAT)
         found = await self._generations().context.summarize_through(
             tenant_id=who.tenant_id,
             owner_id=who.user_id,

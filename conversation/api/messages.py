@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from chatmesh.conversation.v1 import messages_pb2, resources_pb2
 
-from conversation.api.caller import Caller, caller
+from conversation.api.caller import MESSAGES_READ, MESSAGES_UPDATE, Caller, caller
 from conversation.api.convert import conversation_to_proto, message_to_proto, parts_to_json
 from conversation.domain.ids import parse_id, parse_optional_id
 from conversation.domain.paging import decode_token, encode_token, offset_of, page_size
@@ -83,7 +83,7 @@ class MessagesApi:
     async def ListMessages(
         self, request: messages_pb2.ListMessagesRequest, context: object
     ) -> messages_pb2.ListMessagesResponse:
-        who = caller()
+        who = await caller(MESSAGES_READ)
         conversation_id = parse_id(request.conversation_id, "conversation")
         scope = f"{request.conversation_id}|{request.view}|{request.message_id}"
         offset = offset_of(decode_token(request.page_token, scope))
@@ -113,7 +113,7 @@ class MessagesApi:
     async def GetMessage(
         self, request: messages_pb2.GetMessageRequest, context: object
     ) -> messages_pb2.GetMessageResponse:
-        who = caller()
+        who = await caller(MESSAGES_READ)
         conversation_id = parse_id(request.conversation_id, "conversation")
         async with self.deps.sessions() as session:
             await owned_conversation(
@@ -131,7 +131,7 @@ class MessagesApi:
     async def EditMessage(
         self, request: messages_pb2.EditMessageRequest, context: object
     ) -> messages_pb2.EditMessageResponse:
-        who = caller()
+        who = await caller(MESSAGES_UPDATE)
         conversation_id = parse_id(request.conversation_id, "conversation")
         parts = request_parts(
             request.content, list(request.parts), max_chars=self.deps.config.max_message_chars
@@ -169,7 +169,7 @@ class MessagesApi:
     async def SwitchBranch(
         self, request: messages_pb2.SwitchBranchRequest, context: object
     ) -> messages_pb2.SwitchBranchResponse:
-        who = caller()
+        who = await caller(MESSAGES_UPDATE)
         conversation_id = parse_id(request.conversation_id, "conversation")
         message_id = parse_id(request.message_id, "message")
         async with self.deps.sessions.begin() as session:

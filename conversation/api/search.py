@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from chatmesh.conversation.v1 import conversations_pb2
 
-from conversation.api.caller import caller
+from conversation.api.caller import CONVERSATIONS_READ, MESSAGES_READ, caller
 from conversation.api.convert import conversation_to_proto
 from conversation.domain.paging import decode_token, encode_token, offset_of, page_size
 from conversation.domain.search_text import highlight, query_terms, tsquery_text
@@ -27,7 +27,7 @@ class SearchApi:
     async def SearchConversations(
         self, request: conversations_pb2.SearchConversationsRequest, context: object
     ) -> conversations_pb2.SearchConversationsResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_READ, MESSAGES_READ)
         terms = query_terms(request.query[: _MAX_QUERY_CHARS + 1])
         if not terms or len(request.query) > _MAX_QUERY_CHARS:
             raise InvalidArgument(

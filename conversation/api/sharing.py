@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from chatmesh.conversation.v1 import sharing_pb2
 
-from conversation.api.caller import caller
+from conversation.api.caller import CONVERSATIONS_READ, CONVERSATIONS_UPDATE, caller
 from conversation.api.convert import message_to_proto, share_link_to_proto, timestamp
 from conversation.domain.fields import raise_if_any
 from conversation.domain.ids import parse_id
@@ -37,7 +37,7 @@ class SharingApi:
     async def CreateShareLink(
         self, request: sharing_pb2.CreateShareLinkRequest, context: object
     ) -> sharing_pb2.CreateShareLinkResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_UPDATE)
         conversation_id = parse_id(request.conversation_id, "conversation")
         link = request.share_link
         problems = share_password_problems(link.password, "share_link.password")
@@ -64,7 +64,7 @@ class SharingApi:
     async def ListShareLinks(
         self, request: sharing_pb2.ListShareLinksRequest, context: object
     ) -> sharing_pb2.ListShareLinksResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_READ)
         conversation_id = parse_id(request.conversation_id, "conversation")
         scope = f"{request.conversation_id}|{request.show_revoked}"
         offset = offset_of(decode_token(request.page_token, scope))
@@ -91,7 +91,7 @@ class SharingApi:
     async def RevokeShareLink(
         self, request: sharing_pb2.RevokeShareLinkRequest, context: object
     ) -> sharing_pb2.RevokeShareLinkResponse:
-        who = caller()
+        who = await caller(CONVERSATIONS_UPDATE)
         conversation_id = parse_id(request.conversation_id, "conversation")
         async with self.deps.sessions.begin() as session:
             await owned_conversation(

@@ -70,7 +70,7 @@ class GenerationApi:
         _require_id(request.generation_id)
         if request.priority not in _PRIORITIES:
             raise InvalidArgument("unknown priority", [FieldViolation("priority", "is not a known priority")])
-        tenant_id, user_id = turn_owner(current_principal(), request.tenant_id, request.user_id)
+        tenant_id, user_id = await turn_owner(current_principal(), request.tenant_id, request.user_id)
         runtime = self._runtime()
         live = runtime.register(request.generation_id, tenant_id)
         if live is None:
@@ -148,7 +148,7 @@ class GenerationApi:
     ) -> generation_pb2.ListGenerationsResponse:
         if request.page_size < 0:
             raise InvalidArgument("bad page_size", [FieldViolation("page_size", "must not be negative")])
-        scope = read_scope(current_principal(), request.tenant_id)
+        scope = await read_scope(current_principal(), request.tenant_id)
         where = store.GenerationFilter(
             tenant_id=scope.tenant_id,
             user_id=scope.user_id,
@@ -167,7 +167,7 @@ class GenerationApi:
 
     async def _visible(self, generation_id: str) -> store.GenerationRow:
         """The record, if the caller may see it; NOT_FOUND otherwise (existence is not revealed)."""
-        scope = read_scope(current_principal(), "")
+        scope = await read_scope(current_principal(), "")
         row = await store.get(self.deps.engine, generation_id)
         if row is None or not scope.allows(row.tenant_id, row.user_id):
             raise NotFound(f"generation {generation_id} not found")

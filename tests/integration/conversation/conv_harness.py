@@ -19,20 +19,36 @@ from conversation import api
 from conversation.assembly import close_deps, open_deps
 from conversation.config import ConversationConfig
 from conversation.deps import ConversationDeps
+from mesh import authz
 from mesh.auth import Principal
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.errors import Unauthenticated
 from mesh.server import RunningServer, start_server
+from tests.support.rbac_standin import RbacStandIn
 
 ALICE_ID = "11111111-1111-1111-1111-111111111111"
 BOB_ID = "22222222-2222-2222-2222-222222222222"
+STRIPPED_ID = "33333333-3333-3333-3333-333333333333"
 PRINCIPALS = {
     "alice": Principal(kind="user", subject=ALICE_ID, tenant_id="t1"),
     "bob": Principal(kind="user", subject=BOB_ID, tenant_id="t1"),
     "mallory": Principal(kind="user", subject=ALICE_ID, tenant_id="t2"),
     "service": Principal(kind="service", subject="orchestrator"),
+    # A user of t1 whose roles were all taken away (identity grants nothing); the token still claims "user".
+    "stripped": Principal(kind="user", subject=STRIPPED_ID, tenant_id="t1", roles=frozenset({"user"})),
 }
+
+
+# What the built-in "user" role grants (identity/domain/roles.py), as identity's Check would answer.
+USER_PERMISSIONS = {"conversations:*", "messages:*", "chat:create", "models:list"}
+
+
+def install_rbac() -> RbacStandIn:
+    """identity's Check for the stand-in principals: alice and bob hold the user role."""
+    rules = RbacStandIn(grants={ALICE_ID: set(USER_PERMISSIONS), BOB_ID: set(USER_PERMISSIONS)})
+    authz.install(authz.Authorizer(rules, ttl=0.0))
+    return rules
 
 
 def as_user(name: str) -> list[tuple[str, str]]:
@@ -64,6 +80,7 @@ async def open_service(settings: Settings, config: ConversationConfig | None = N
     engine = create_engine(settings, "conversation")
     redis = Redis.from_url(settings.redis_url or "")
     deps = await open_deps(settings, engine, redis, config=config, purge=False)
+    install_rbac()
     server = await start_server(
         "conversation", [api.binding(deps)], settings, port=0, metrics_port=-1, verifier=StandInVerifier()
     )
@@ -74,6 +91,7 @@ async def open_service(settings: Settings, config: ConversationConfig | None = N
 async def close_service(service: Service) -> None:
     await service.channel.close(None)
     await service.server.stop()
+    authz.install(None)
     await close_deps(service.deps)
     if service.deps.redis is not None:
         await service.deps.redis.aclose()

@@ -31,13 +31,14 @@ from conversation.deps import ConversationDeps
 from conversation.store import generations as generation_store
 from conversation.store import messages as message_store
 from conversation.store.tables import outbox
+from mesh import authz
 from mesh.clients import ServiceClients
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.discovery import make_discovery
 from mesh.server import RunningServer, start_server
 from tests.fakes.orchestrator_fake import FakeOrchestrator, Script
-from tests.integration.conversation.conv_harness import ALICE, PRINCIPALS, StandInVerifier
+from tests.integration.conversation.conv_harness import ALICE, PRINCIPALS, StandInVerifier, install_rbac
 
 __all__ = ["ALICE", "Chat", "close_chat", "collect", "open_chat"]
 
@@ -119,6 +120,7 @@ async def open_chat(settings: Settings, *, config: ConversationConfig | None = N
     engine = create_engine(built, "conversation")
     redis = Redis.from_url(built.redis_url or "")
     deps = await open_deps(built, engine, redis, clients, config=config)
+    install_rbac()
     server = await start_server(
         "conversation", [api.binding(deps)], built, port=0, metrics_port=-1, verifier=StandInVerifier()
     )
@@ -130,6 +132,7 @@ async def open_chat(settings: Settings, *, config: ConversationConfig | None = N
 async def close_chat(chat: Chat) -> None:
     await chat.channel.close(None)
     await chat.server.stop()
+    authz.install(None)
     await close_deps(chat.deps)
     await chat.clients.close()
     if chat.deps.redis is not None:

@@ -1,4 +1,4 @@
-"""Prompt templates and assembly; settings merged over an agent's; who a turn runs for."""
+"""Prompt templates and assembly; settings merged over an agent's."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ import pytest
 from chatmesh.model_router.v1 import chat_pb2
 from chatmesh.orchestrator.v1 import agents_pb2, generation_pb2
 
-from mesh.auth import ANONYMOUS, Principal
-from mesh.errors import InvalidArgument, PermissionDenied
+from mesh.errors import InvalidArgument
 from orchestrator.config import OrchestratorSettings
-from orchestrator.generation.access import read_scope, turn_owner
 from orchestrator.generation.prompt import (
     assemble_messages,
     builtin_variables,
@@ -74,21 +72,3 @@ def test_conversation_settings_win_over_the_agents_field_by_field() -> None:
     assert (plain.model, plain.max_tool_steps, plain.retrieval_top_k) == ("m0", 8, 5)
     with pytest.raises(InvalidArgument):
         merge_settings(generation_pb2.GenerationSettings(max_tool_steps=0), None, OrchestratorSettings())
-
-
-def test_users_run_and_read_turns_only_in_their_tenant() -> None:
-    user = Principal(kind="user", subject="u1", tenant_id="t1", roles=frozenset({"user"}))
-    assert turn_owner(user, "", "") == ("t1", "u1")
-    with pytest.raises(PermissionDenied):
-        turn_owner(user, "t2", "u1")
-    with pytest.raises(PermissionDenied):
-        turn_owner(user, "t1", "u2")
-    with pytest.raises(InvalidArgument):
-        turn_owner(ANONYMOUS, "", "u1")
-    assert turn_owner(Principal(kind="service", subject="conversation"), "t9", "u9") == ("t9", "u9")
-    scope = read_scope(user, "")
-    assert scope.allows("t1", "u1") and not scope.allows("t1", "u2") and not scope.allows("t2", "u1")
-    admin = Principal(kind="user", subject="a", tenant_id="t1", roles=frozenset({"tenant_admin"}))
-    assert read_scope(admin, "t1").allows("t1", "u2")
-    with pytest.raises(PermissionDenied):
-        read_scope(admin, "t2")
