@@ -1,13 +1,34 @@
-"""`python -m analytics`: wiring only (shared with the other services not built yet, see mesh.unbuilt)."""
+"""`python -m analytics`: settings → assembly → serve.
+
+Resources are created here (never at import) and released after the last RPC drained.
+Alert events written to the outbox reach Redis Streams through the relay.
+"""
 
 from __future__ import annotations
 
 from analytics import api
-from mesh import unbuilt
+from analytics.assembly import close_deps, open_deps
+from analytics.config import AnalyticsSettings
+from analytics.store.tables import outbox
+from mesh.config import Settings
+from mesh.server import ServiceParts, run_service
+from mesh.wiring import Assembled, Resources, build_service
+
+
+async def assemble(res: Resources) -> Assembled:
+    deps = await open_deps(res.engine, res.redis, settings=AnalyticsSettings())
+    res.stack.push_async_callback(close_deps, deps)
+    await res.start_relay(outbox)
+    return Assembled(bindings=[api.binding(deps)])
+
+
+async def build(settings: Settings) -> ServiceParts:
+    """Shared resources (mesh.wiring, with identity's Check as authorizer) plus the analytics servicer."""
+    return await build_service(settings, "analytics", assemble, authorize=True)
 
 
 def main() -> None:
-    unbuilt.main("analytics", api.binding)
+    run_service("analytics", build)
 
 
 if __name__ == "__main__":

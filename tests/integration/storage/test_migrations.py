@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+import analytics.store.tables
 import conversation.store.generations
 import conversation.store.tables
 import identity.store
@@ -141,6 +142,7 @@ REGISTERED = (
         ("model_router", model_router.store.metadata),
         ("conversation", conversation.store.tables.metadata),
         ("orchestrator", orchestrator.schema.metadata),
+        ("analytics", analytics.store.tables.metadata),
     ],
 )
 async def test_store_tables_match_migrations(

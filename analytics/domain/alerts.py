@@ -1,0 +1,67 @@
+"""Alert rule evaluation: when a rule fires, when it resolves, when a notification may go out.
+
+One incident is one FIRING → RESOLVED cycle: the first evaluation that meets the condition
+opens it (and notifies), later ones only track the peak, and the first evaluation that no
+longer meets it closes it (and notifies). ``cooldown`` suppresses the firing notification
+of a new incident opened too soon after the previous one was notified (a flapping rule).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+__all__ = ["COMPARISONS", "METRICS", "Decision", "Transition", "decide"]
+
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "greater": operator.gt,
+    "greater_or_equal": operator.ge,
+    "less": operator.lt,
+    "less_or_equal": operator.le,
+}
+METRICS = (
+    "request_count",
+    "error_rate",
+    "token_count",
+    "cost",
+    "latency_p95",
+    "latency_p99",
+    "time_to_first_token_p95",
+)
+
+
+class Transition(Enum):
+    NONE = "none"
+    FIRE = "fire"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True)
+class Decision:
+    transition: Transition
+    notify: bool
+    state: str  # the rule's state after this evaluation: "ok" or "firing"
+
+
+def decide(
+    *,
+    state: str,
+    comparison: str,
+    value: float,
+    threshold: float,
+    now: datetime,
+    last_notified: datetime | None,
+    cooldown: timedelta,
+) -> Decision:
+    """What one evaluation of a rule in ``state`` ("ok"/"firing"/"resolved") with ``value`` does."""
+    met = COMPARISONS[comparison](value, threshold)
+    firing = state == "firing"
+    if met and not firing:
+        quiet = last_notified is None or now - last_notified >= cooldown
+        return Decision(Transition.FIRE, quiet, "firing")
+    if firing and not met:
+        return Decision(Transition.RESOLVE, True, "ok")
+    return Decision(Transition.NONE, False, "firing" if firing else "ok")

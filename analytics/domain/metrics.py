@@ -1,0 +1,39 @@
+"""Counters of a set of requests as read back from rollups, with the derived figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+__all__ = ["Counters"]
+
+
+@dataclass(frozen=True)
+class Counters:
+    requests: int = 0
+    failed_requests: int = 0
+    cancelled_requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: int = 0
+    latency_ms_sum: float = 0.0
+    active_users: int = 0
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Counters:
+        return cls(**{f.name: (row.get(f.name) or 0) for f in fields(cls)})
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def error_rate(self) -> float:
+        return self.failed_requests / self.requests if self.requests else 0.0
+
+    @property
+    def average_latency_ms(self) -> float:
+        return self.latency_ms_sum / self.requests if self.requests else 0.0

@@ -1,0 +1,1 @@
+"""Ingestion: producers' events → processed-event ledger, raw rows, rollups and live counters."""

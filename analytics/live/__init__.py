@@ -1,0 +1,1 @@
+"""Live statistics: sliding windows over the per-second Redis counters."""

@@ -1,0 +1,1 @@
+"""Background upkeep: raw partitions created ahead and dropped, rollups and ledger trimmed."""

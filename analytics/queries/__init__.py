@@ -1,0 +1,1 @@
+"""Usage queries and dashboards over the rollups."""

@@ -1,0 +1,1 @@
+"""Reports: usage exported as CSV or JSON Lines, streamed while it is read."""

@@ -1,0 +1,1 @@
+"""Every SQL statement and Redis key of analytics; ``tables`` holds its one MetaData."""

@@ -1,0 +1,99 @@
+"""Applying a batch of events: ledger, raw rows and rollups in one transaction.
+
+The processed-event ledger insert (``ON CONFLICT DO NOTHING RETURNING``) tells which
+events of the batch are new; only those reach the raw table and the rollups, in the same
+transaction. A replay, a redelivery after a crash mid-batch, or two consumers racing on one
+event therefore change every aggregate exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.domain.facts import DIMENSIONS, ActivityFact, UsageFact
+from analytics.domain.rollups import fold
+from analytics.store.tables import ROLLUPS, activity_daily, processed_events, usage_events
+
+__all__ = ["claim_new", "write_activity", "write_usage"]
+
+_SUMMED = (
+    "requests",
+    "failed_requests",
+    "cancelled_requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cost",
+    "latency_ms_sum",
+    "ttft_count",
+)
+_SKETCHES = ("latency_hist", "ttft_hist")
+_RAW_COLUMNS = {column.name for column in usage_events.columns}
+
+
+async def claim_new(session: AsyncSession, events: Sequence[tuple[str, str]]) -> set[str]:
+    """Record (event id, type) pairs as processed; returns the ids that were not yet."""
+    if not events:
+        return set()
+    rows = [{"event_id": event_id, "event_type": kind} for event_id, kind in dict(events).items()]
+    result = await session.execute(
+        pg_insert(processed_events)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(processed_events.c.event_id)
+    )
+    return {row[0] for row in result}
+
+
+async def write_usage(session: AsyncSession, facts: Sequence[UsageFact], raw_days: set[date]) -> None:
+    """Raw rows for facts whose day has a partition in ``raw_days``; rollups for all of them."""
+    raw = [
+        {k: v for k, v in asdict(fact).items() if k in _RAW_COLUMNS}
+        for fact in facts
+        if fact.occurred_at.date() in raw_days
+    ]
+    if raw:
+        await session.execute(
+            pg_insert(usage_events)
+            .values(raw)
+            .on_conflict_do_nothing(index_elements=["occurred_at", "event_id"])
+        )
+    for tier, table in ROLLUPS.items():
+        rows = [row.values() for row in fold(facts, tier)]
+        if not rows:
+            continue
+        statement = pg_insert(table).values(rows)
+        excluded = statement.excluded
+        updates: dict[str, object] = {name: table.c[name] + excluded[name] for name in _SUMMED}
+        for name in _SKETCHES:
+            updates[name] = func.analytics.hist_add(table.c[name], excluded[name])
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=["bucket_start", *DIMENSIONS], set_=updates)
+        )
+
+
+async def write_activity(session: AsyncSession, facts: Sequence[ActivityFact]) -> None:
+    counts: dict[tuple[date, str, str, str], int] = {}
+    for fact in facts:
+        key = (fact.occurred_at.date(), fact.tenant_id, fact.user_id, fact.metric)
+        counts[key] = counts.get(key, 0) + fact.amount
+    if not counts:
+        return
+    rows = [
+        {"day": day, "tenant_id": tenant, "user_id": user, "metric": metric, "count": count}
+        for (day, tenant, user, metric), count in sorted(counts.items())
+    ]
+    statement = pg_insert(activity_daily).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["day", "tenant_id", "user_id", "metric"],
+            set_={"count": activity_daily.c["count"] + statement.excluded["count"]},
+        )
+    )

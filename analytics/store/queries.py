@@ -1,0 +1,141 @@
+"""Reading rollups: series, totals, top lists, error breakdowns and merged sketches.
+
+Every query is bounded by ``bucket_start`` (the leading primary-key column) and, for
+anyone but a platform admin, pinned to a tenant (``ix_*_tenant_time``), so its cost grows
+with the rollup rows in the range, never with the requests behind them. Sketches are
+merged in Postgres with ``analytics.hist_sum``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.domain.metrics import Counters
+from analytics.domain.scope import UsageFilter
+from analytics.store.tables import activity_daily
+
+__all__ = ["RangeQuery", "activity", "grouped_totals", "points", "sketches", "totals"]
+
+_SUMS = (
+    "requests",
+    "failed_requests",
+    "cancelled_requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cost",
+    "latency_ms_sum",
+)
+
+
+@dataclass(frozen=True)
+class RangeQuery:
+    """Rollup ``table`` rows in [start, end) matching ``where``."""
+
+    table: Table
+    where: UsageFilter
+    start: datetime
+    end: datetime
+
+    def conditions(self) -> ColumnElement[bool]:
+        c = self.table.c
+        clauses = [c.bucket_start >= self.start, c.bucket_start < self.end]
+        clauses += [c[name] == value for name, value in self.where.items()]
+        return and_(*clauses)
+
+
+def _measures(table: Table) -> list[Any]:
+    c = table.c
+    columns: list[Any] = [func.coalesce(func.sum(c[name]), 0).label(name) for name in _SUMS]
+    columns.append(func.count(func.distinct(c.user_id)).filter(c.user_id != "").label("active_users"))
+    return columns
+
+
+def _dims(table: Table, group_by: Sequence[str]) -> list[Any]:
+    return [table.c[name].label(name) for name in group_by]
+
+
+async def totals(session: AsyncSession, query: RangeQuery) -> Counters:
+    row = (await session.execute(select(*_measures(query.table)).where(query.conditions()))).mappings().one()
+    return Counters.from_row(row)
+
+
+async def grouped_totals(
+    session: AsyncSession,
+    query: RangeQuery,
+    group_by: Sequence[str],
+    *,
+    order_by: str = "cost",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[tuple[dict[str, str], Counters]]:
+    """Totals per combination of ``group_by`` values, largest ``order_by`` first (then by key)."""
+    dims = [query.table.c[name] for name in group_by]
+    statement: Select[Any] = (
+        select(*_dims(query.table, group_by), *_measures(query.table))
+        .where(query.conditions())
+        .group_by(*dims)
+        .order_by(func.sum(query.table.c[order_by]).desc(), *dims)
+        .offset(offset)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = (await session.execute(statement)).mappings().all()
+    return [({name: row[name] for name in group_by}, Counters.from_row(row)) for row in rows]
+
+
+async def points(
+    session: AsyncSession,
+    query: RangeQuery,
+    group_by: Sequence[str],
+    unit: str,
+    tz: str,
+    groups: Sequence[dict[str, str]] | None = None,
+) -> list[tuple[dict[str, str], datetime, Counters]]:
+    """Counters per group and ``unit`` bucket in ``tz``; ``groups`` limits to those combinations."""
+    table = query.table
+    bucket = func.date_trunc(unit, table.c.bucket_start, literal(tz)).label("bucket")
+    dims = [table.c[name] for name in group_by]
+    condition = query.conditions()
+    if groups is not None and group_by:
+        if not groups:
+            return []
+        keys = [tuple(group[name] for name in group_by) for group in groups]
+        condition = and_(condition, tuple_(*dims).in_(keys))
+    statement = (
+        select(bucket, *_dims(table, group_by), *_measures(table))
+        .where(condition)
+        .group_by(bucket, *dims)
+        .order_by(bucket)
+    )
+    rows = (await session.execute(statement)).mappings().all()
+    return [({name: row[name] for name in group_by}, row["bucket"], Counters.from_row(row)) for row in rows]
+
+
+async def sketches(session: AsyncSession, query: RangeQuery) -> tuple[list[int], list[int]]:
+    """Merged latency and TTFT sketches of the range."""
+    c = query.table.c
+    statement = select(func.analytics.hist_sum(c.latency_hist), func.analytics.hist_sum(c.ttft_hist)).where(
+        query.conditions()
+    )
+    latency, ttft = (await session.execute(statement)).one()
+    return list(latency or []), list(ttft or [])
+
+
+async def activity(session: AsyncSession, where: UsageFilter, start: date, end: date) -> dict[str, int]:
+    """Activity counts per metric for days in [start, end] (tenant and user of ``where`` only)."""
+    c = activity_daily.c
+    clauses = [c.day >= start, c.day <= end]
+    if where.tenant_id:
+        clauses.append(c.tenant_id == where.tenant_id)
+    if where.user_id:
+        clauses.append(c.user_id == where.user_id)
+    statement = select(c.metric, func.sum(c["count"])).where(and_(*clauses)).group_by(c.metric)
+    return {metric: int(count) for metric, count in (await session.execute(statement)).all()}
