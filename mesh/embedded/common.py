@@ -6,6 +6,7 @@ import errno
 import fcntl
 import importlib.util
 import os
+import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,36 @@ def file_lock(path: Path) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def load_or_create_password(path: Path) -> tuple[str, bool]:
+    """The password kept in ``path`` (mode 0600), or a new random one written there; True if new.
+
+    Hex only, so it needs no quoting in a URL, a config file or SQL. Concurrent
+    first starts agree: the file is created exclusively and the loser reads the winner's.
+    """
+    try:
+        return _read_password(path), False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_hex(24)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_password(path), False
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    return password, True
+
+
+def _read_password(path: Path) -> str:
+    password = path.read_text().strip()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # an older or hand-made file readable by others is tightened, not trusted as is
+    if not password:
+        raise InfraError(f"{path} is empty; delete it to have a new password generated")
+    return password
 
 
 def package_dir(package: str) -> Path:

@@ -12,6 +12,8 @@ from mesh.config import Settings
 from mesh.infra import Infra, ensure_infrastructure_async
 from mesh.launcher.runfile import KIND_INFRA, read_runfile, remove_runfile, write_runfile
 
+ENV_FILE = "infra.env"
+
 
 def redact_url(url: str) -> str:
     """A URL fit for the terminal: any password replaced by ***."""
@@ -47,15 +49,27 @@ async def _infra_only(settings: Settings) -> int:
         return 1
     infra = await start_infra(settings, adopt_running=True)
     write_runfile(data_dir, os.getpid(), {}, kind=KIND_INFRA)
+    env_file = write_env_file(data_dir, infra)
     try:
-        print(f"CHATMESH_DATABASE_URL={infra.database_url}")
-        print(f"CHATMESH_REDIS_URL={infra.redis_url}")
+        print(f"CHATMESH_DATABASE_URL={redact_url(infra.database_url)}")
+        print(f"CHATMESH_REDIS_URL={redact_url(infra.redis_url)}")
+        print(f"the URLs with their passwords: {env_file} (`set -a; . {env_file}; set +a`)")
         print("embedded infrastructure is up; Ctrl-C stops it.", flush=True)
         await stop.wait()
     finally:
+        env_file.unlink(missing_ok=True)
         remove_runfile(data_dir)
         await stop_infra(infra)
     return 0
+
+
+def write_env_file(data_dir: Path, infra: Infra) -> Path:
+    """The storage URLs for services started by hand, in a 0600 file rather than on the terminal."""
+    path = data_dir / ENV_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"CHATMESH_DATABASE_URL={infra.database_url}\nCHATMESH_REDIS_URL={infra.redis_url}\n")
+    return path
 
 
 def run_infra_only(settings: Settings) -> int:

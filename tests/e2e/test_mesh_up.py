@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 import psutil
 import pytest
+import redis
 
 from mesh.config import SERVICES
 from tests.support.mesh_process import (
@@ -210,8 +211,38 @@ def test_a_stopped_service_is_reported_and_restarted(mesh: Mesh, first_run: Mesh
     assert re.search(rf"^{victim}\s+\S+\s+\S+\s+SERVING\s+{new_pid}$", status.stdout, re.M), status.stdout
 
 
-async def _admin_rows(postgres_port: int, email: str) -> int:
-    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{postgres_port}/chatmesh")
+async def _postgres_answer(dsn: str) -> str:
+    try:
+        connection = await asyncpg.connect(dsn, timeout=10)
+    except (asyncpg.PostgresError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    try:
+        return str(await connection.fetchval("SELECT 'ok'"))
+    finally:
+        await connection.close()
+
+
+def test_the_embedded_stores_refuse_anyone_without_the_generated_passwords(
+    mesh: Mesh, first_run: MeshRun
+) -> None:
+    refused = asyncio.run(_postgres_answer(mesh.postgres_dsn(password=False)))
+    assert "password" in refused, refused
+    assert asyncio.run(_postgres_answer(mesh.postgres_dsn())) == "ok"
+    for name in ("postgres-password", "redis-password"):
+        assert (mesh.data_dir / name).stat().st_mode & 0o777 == 0o600
+    anonymous = redis.Redis.from_url(mesh.redis_dsn(password=False))
+    with pytest.raises(redis.AuthenticationError):
+        anonymous.get("anything")
+    anonymous.close()
+    with redis.Redis.from_url(mesh.redis_dsn()) as client:
+        assert client.ping()
+    launcher_output = "\n".join(first_run.lines)
+    for name in ("postgres-password", "redis-password"):
+        assert (mesh.data_dir / name).read_text().strip() not in launcher_output
+
+
+async def _admin_rows(mesh: Mesh, email: str) -> int:
+    connection = await asyncpg.connect(mesh.postgres_dsn())
     try:
         return int(await connection.fetchval("SELECT count(*) FROM identity.users WHERE email = $1", email))
     finally:
@@ -246,6 +277,6 @@ def test_ctrl_c_stops_everything_and_a_second_run_finds_the_data(mesh: Mesh, fir
         assert not [line for line in second.lines if "super-admin created" in line]
         email = re.search(r"[\w.+-]+@[\w.-]+", written)
         assert email, written
-        assert asyncio.run(_admin_rows(mesh.ports["postgres"], email.group(0))) == 1
+        assert asyncio.run(_admin_rows(mesh, email.group(0))) == 1
     finally:
         assert second.stop(signal.SIGTERM) == 0, second.output()

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from mesh.config import Settings
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 
 
@@ -35,7 +35,7 @@ def fresh_database(infra: Infra) -> Iterator[str]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
     infra.postgres.psql("CREATE EXTENSION IF NOT EXISTS vector", database=name)
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 

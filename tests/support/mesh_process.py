@@ -147,6 +147,18 @@ class Mesh:
     def address(self, service: str) -> str:
         return f"127.0.0.1:{self.ports[service]}"
 
+    def postgres_dsn(self, *, password: bool = True) -> str:
+        """The embedded Postgres as asyncpg/psql take it, with the password the launcher generated."""
+        login = f"postgres:{self._password('postgres')}" if password else "postgres"
+        return f"postgresql://{login}@127.0.0.1:{self.ports['postgres']}/chatmesh"
+
+    def redis_dsn(self, *, password: bool = True) -> str:
+        login = f":{self._password('redis')}@" if password else ""
+        return f"redis://{login}127.0.0.1:{self.ports['redis']}/0"
+
+    def _password(self, server: str) -> str:
+        return (self.data_dir / f"{server}-password").read_text().strip()
+
     def start(self) -> MeshRun:
         process = subprocess.Popen(
             [sys.executable, "-m", "mesh", "up", "--ready-timeout", str(READY_TIMEOUT)],

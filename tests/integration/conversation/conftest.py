@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from mesh.config import Settings
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 from tests.integration.conversation.conv_harness import Service, close_service, open_service
 
@@ -20,7 +20,7 @@ def conv_database(infra: Infra) -> Iterator[str]:
     assert infra.postgres is not None
     name = f"test_conv_{uuid.uuid4().hex[:10]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 

@@ -24,7 +24,7 @@ from gateway.app import create_app
 from mesh.clients import ServiceClients
 from mesh.config import Settings, load_settings
 from mesh.discovery import make_discovery
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 from tests.fakes.orchestrator_fake import Script
 from tests.integration.conversation.generation.gen_harness import Chat, close_chat, open_chat
@@ -77,7 +77,7 @@ def gw_conv_database(infra: Infra) -> Iterator[str]:
     assert infra.postgres is not None
     name = f"test_gwconv_{uuid.uuid4().hex[:10]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 

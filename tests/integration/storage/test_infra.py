@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import redis
 
@@ -119,11 +120,12 @@ def test_redis_keeps_data_across_restart(data_dir: Path) -> None:
 def test_ensure_infrastructure_starts_both_and_stops_only_its_own(data_dir: Path) -> None:
     settings = _settings(data_dir)
     first = ensure_infrastructure(settings)
-    assert (
-        first.database_url
-        == f"postgresql+asyncpg://postgres@127.0.0.1:{settings.embedded_postgres_port}/chatmesh"
+    pg_password = (data_dir / "postgres-password").read_text().strip()
+    redis_password = (data_dir / "redis-password").read_text().strip()
+    assert first.database_url == (
+        f"postgresql+asyncpg://postgres:{pg_password}@127.0.0.1:{settings.embedded_postgres_port}/chatmesh"
     )
-    assert first.redis_url == f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+    assert first.redis_url == f"redis://:{redis_password}@127.0.0.1:{settings.embedded_redis_port}/0"
 
     second = ensure_infrastructure(settings)
     assert (second.database_url, second.redis_url) == (first.database_url, first.redis_url)
@@ -155,3 +157,106 @@ def test_external_urls_start_nothing(data_dir: Path, infra: Infra) -> None:
     assert not (data_dir / "postgres").exists()
     assert not (data_dir / "redis").exists()
     assert infra.postgres is not None and infra.postgres.running()
+
+
+def _postgres_login(port: int, password: str | None) -> str:
+    """psql's answer to a login as the superuser (with or without a password): "ok" or the error."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    if password is not None:
+        env["PGPASSWORD"] = password
+    psql = str(Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin" / "psql")
+    done = subprocess.run(
+        [psql, "-X", "-w", "-tA", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres",
+         "-c", "SELECT 'ok'"],
+        capture_output=True, text=True, env=env, timeout=30, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() or done.stderr.strip()
+
+
+def _redis_answer(port: int, password: str | None) -> str:
+    client = redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=5)
+    try:
+        return "PONG" if client.ping() else "no"
+    except redis.RedisError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+
+
+def test_both_servers_refuse_logins_without_the_generated_password(data_dir: Path) -> None:
+    infra = ensure_infrastructure(_settings(data_dir))
+    assert infra.postgres is not None and infra.redis is not None
+    for name in ("postgres-password", "redis-password"):
+        assert (data_dir / name).stat().st_mode & 0o777 == 0o600
+    assert (data_dir / "redis" / "redis.conf").stat().st_mode & 0o777 == 0o600
+
+    assert _postgres_login(infra.postgres.port, None).startswith("psql: error"), "no password"
+    assert "password authentication failed" in _postgres_login(infra.postgres.port, "guess")
+    assert _postgres_login(infra.postgres.port, infra.postgres.password) == "ok"
+    assert "NOAUTH" in _redis_answer(infra.redis.port, None) or "Authentication" in _redis_answer(
+        infra.redis.port, None
+    )
+    assert _redis_answer(infra.redis.port, infra.redis.password) == "PONG"
+    assert infra.redis.password not in " ".join(psutil.Process(_redis_pid(data_dir)).cmdline())
+
+    infra.stop()
+    again = ensure_infrastructure(_settings(data_dir))
+    assert again.postgres is not None and again.postgres.password == infra.postgres.password
+    assert again.redis is not None and _redis_answer(again.redis.port, None) != "PONG"
+    again.stop()
+
+
+def _redis_pid(data_dir: Path) -> int:
+    return int((data_dir / "redis" / "redis.pid").read_text().strip())
+
+
+def test_a_stopped_trust_cluster_from_before_passwords_gets_one(data_dir: Path) -> None:
+    old = EmbeddedPostgres(data_dir, free_port(), options=FAST)
+    old._prepare_dirs()
+    old._pg(["initdb", "-D", str(old.pgdata), "-U", "postgres", "--auth=trust", "--no-instructions"])
+    assert not (data_dir / "postgres-password").exists()
+
+    pg = EmbeddedPostgres(data_dir, free_port(), options=FAST)
+    assert pg.start() is True
+    assert _postgres_login(pg.port, None).startswith("psql: error")
+    assert _postgres_login(pg.port, pg.password) == "ok"
+    assert pg.psql("SELECT current_database()") == "chatmesh"
+    pg.stop()
+
+
+def test_a_running_trust_cluster_from_before_passwords_gets_one(data_dir: Path) -> None:
+    pg = EmbeddedPostgres(data_dir, free_port(), options=FAST)
+    pg.start()
+    pg.psql("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives')")
+    # Back to the state an earlier release left running: trust auth, no password file.
+    (pg.pgdata / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
+    pg.psql("SELECT pg_reload_conf()", database="postgres")
+    (data_dir / "postgres-password").unlink()
+    assert _postgres_login(pg.port, None) == "ok"
+
+    upgraded = EmbeddedPostgres(data_dir, free_port())
+    assert upgraded.start() is False, "the running server is reused"
+    assert upgraded.password != pg.password
+    assert _postgres_login(upgraded.port, None).startswith("psql: error")
+    assert upgraded.psql("SELECT v FROM kept") == "survives"
+    upgraded.stop()
+
+
+def test_a_running_redis_from_before_passwords_gets_one(data_dir: Path) -> None:
+    server = EmbeddedRedis(data_dir, free_port())
+    server.start()
+    client = redis.Redis.from_url(server.url)
+    client.set("kept", "survives")
+    client.config_set("requirepass", "")  # as an earlier release ran it
+    client.close()
+    (data_dir / "redis-password").unlink()
+    assert _redis_answer(server.port, None) == "PONG"
+
+    upgraded = EmbeddedRedis(data_dir, free_port())
+    assert upgraded.start() is False
+    assert _redis_answer(upgraded.port, None) != "PONG"
+    client = redis.Redis.from_url(upgraded.url)
+    assert client.get("kept") == b"survives"
+    client.close()
+    upgraded.stop()
+    assert not upgraded.running()

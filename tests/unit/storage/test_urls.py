@@ -13,14 +13,16 @@ from mesh.embedded.common import port_is_free
 from mesh.infra import postgres_url, redis_url
 
 
-def test_postgres_url_is_a_trust_auth_asyncpg_url() -> None:
+def test_postgres_url_is_an_asyncpg_url_with_the_password_quoted() -> None:
     assert postgres_url(55432) == "postgresql+asyncpg://postgres@127.0.0.1:55432/chatmesh"
     assert postgres_url(6000, database="other", user="u") == "postgresql+asyncpg://u@127.0.0.1:6000/other"
+    assert postgres_url(1, password="p@ss/w") == "postgresql+asyncpg://postgres:p%40ss%2Fw@127.0.0.1:1/chatmesh"
 
 
 def test_redis_url() -> None:
     assert redis_url(56379) == "redis://127.0.0.1:56379/0"
     assert redis_url(1, db=3) == "redis://127.0.0.1:1/3"
+    assert redis_url(1, password="s3:cret") == "redis://:s3%3Acret@127.0.0.1:1/0"
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from identity import store
 from identity.bootstrap import ensure_bootstrap
 from mesh.config import Settings
 from mesh.db import create_engine, session_factory
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 from tests.integration.identity.access.access_harness import Identity, close_all
 
@@ -28,7 +28,7 @@ def access_database(infra: Infra) -> Iterator[str]:
     assert infra.postgres is not None
     name = f"test_access_{uuid.uuid4().hex[:10]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 

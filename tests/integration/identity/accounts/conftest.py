@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from identity.bootstrap import ensure_bootstrap
 from mesh.config import Settings
 from mesh.db import create_engine
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 from tests.integration.identity.accounts.accounts_harness import ADMIN_PASSWORD, Accounts
 
@@ -27,7 +27,7 @@ def accounts_database(infra: Infra) -> Iterator[str]:
     assert infra.postgres is not None
     name = f"test_accounts_{uuid.uuid4().hex[:10]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mesh.config import Settings
 from mesh.db import create_engine, session_factory
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 
 
@@ -22,7 +22,7 @@ def quota_database(infra: Infra) -> Iterator[str]:
     name = f"test_mrq_{uuid.uuid4().hex[:10]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
     infra.postgres.psql("CREATE EXTENSION IF NOT EXISTS vector", database=name)
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 

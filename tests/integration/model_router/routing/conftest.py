@@ -15,7 +15,7 @@ from mesh import authz
 from mesh.authz import Authorizer
 from mesh.config import Settings
 from mesh.db import create_engine
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 from model_router.routing import RoutingRules
 from model_router.routing import store as routing_store
@@ -28,7 +28,7 @@ def routing_database(infra: Infra) -> Iterator[str]:
     name = f"test_mr_routing_{uuid.uuid4().hex[:10]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
     infra.postgres.psql("CREATE EXTENSION IF NOT EXISTS vector", database=name)
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 

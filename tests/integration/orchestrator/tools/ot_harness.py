@@ -29,7 +29,7 @@ from mesh.authz import Authorizer
 from mesh.config import Settings
 from mesh.db import create_engine, session_factory
 from mesh.errors import Unauthenticated
-from mesh.infra import Infra, postgres_url
+from mesh.infra import Infra
 from mesh.migrate import migrate
 from mesh.server import RunningServer, start_server
 from orchestrator import api
@@ -129,7 +129,7 @@ def ot_database(infra: Infra) -> Iterator[str]:
     assert infra.postgres is not None
     name = f"test_ot_{uuid.uuid4().hex[:10]}"
     infra.postgres.psql(f'CREATE DATABASE "{name}"', database="postgres")
-    yield postgres_url(infra.postgres.port, database=name)
+    yield infra.postgres.url_for(name)
     infra.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', database="postgres")
 
 
