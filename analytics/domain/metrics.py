@@ -24,7 +24,10 @@ class Counters:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Counters:
-        return cls(**{f.name: (row.get(f.name) or 0) for f in fields(cls)})
+        """Postgres sums bigints as numeric: every value is brought back to int (latency to float)."""
+        values: dict[str, Any] = {f.name: int(row.get(f.name) or 0) for f in fields(cls)}
+        values["latency_ms_sum"] = float(row.get("latency_ms_sum") or 0)
+        return cls(**values)
 
     @property
     def total_tokens(self) -> int:
