@@ -1,8 +1,6 @@
 """Alembic environment of the knowledge service; the logic is mesh.migrate.run_env."""
 
-from mesh.db import outbox_table, service_metadata
+from knowledge.store import metadata
 from mesh.migrate import run_env
 
-metadata = service_metadata("knowledge")
-outbox_table(metadata)
 run_env("knowledge", metadata)

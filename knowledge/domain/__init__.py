@@ -1,0 +1,1 @@
+"""knowledge's pure rules and value types: no I/O, no protobuf, no SQL."""
