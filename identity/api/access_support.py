@@ -20,7 +20,8 @@ from identity.domain.rbac import Grants
 from identity.store import audit
 from identity.store.access_runtime import AccessRuntime
 from identity.store.paging import Cursor, decode_cursor
-from mesh.auth import Principal, current_principal
+from mesh.auth import Principal, current_client_ip, current_principal
+from mesh.client_ip import peer_address
 from mesh.errors import (
     DomainError,
     FieldViolation,
@@ -123,15 +124,18 @@ class Origin:
 
 
 def origin_of(context: grpc.aio.ServicerContext) -> Origin:
-    """Caller address and user agent for the audit log: ``x-forwarded-for`` (set by the
-    gateway) first, else the transport peer."""
-    forwarded = user_agent = None
+    """Caller address and user agent for login throttling, sessions and the audit log.
+
+    The address is the one mesh.auth established: sealed by the gateway (which alone decides
+    how far to believe ``X-Forwarded-For``), else the transport peer. A header a caller sets
+    itself (``x-forwarded-for``) is never believed: it would let anyone dodge the per-address
+    login limit or lock out someone else's address.
+    """
+    user_agent = None
     for key, value in context.invocation_metadata() or ():
-        if key == "x-forwarded-for" and isinstance(value, str) and forwarded is None:
-            forwarded = value.split(",")[0].strip() or None
-        elif key == "user-agent" and isinstance(value, str):
+        if key == "user-agent" and isinstance(value, str):
             user_agent = value
-    return Origin(forwarded or _peer_ip(context.peer()), user_agent)
+    return Origin(current_client_ip() or peer_address(context.peer()) or None, user_agent)
 
 
 @asynccontextmanager
@@ -171,18 +175,6 @@ async def _record_denied(
             user_agent=origin.user_agent,
             metadata={"reason": denied.reason, **denied.metadata},
         )
-
-
-def _peer_ip(peer: str | None) -> str | None:
-    """``ipv4:127.0.0.1:5000`` → ``127.0.0.1``; ``ipv6:[::1]:5000`` → ``::1``."""
-    if not peer:
-        return None
-    kind, _, rest = peer.partition(":")
-    if kind == "ipv4":
-        return rest.rpartition(":")[0] or None
-    if kind == "ipv6":
-        return rest.rpartition(":")[0].strip("[]") or None
-    return None
 
 
 def parse_id(value: str, field: str) -> uuid.UUID:

@@ -5,6 +5,10 @@ completion: the same ``id``, ``created`` and requested ``model`` on every respon
 on the first and the last response, and usage always on the last (the upstream's when it sent
 any, else our own count, flagged ``usage_estimated``).
 
+A caller acting for an API key may use only the key's allowed models (mesh.key_limits): the
+limits travel in the principal, so this holds whether the key's holder called here directly,
+through the gateway, or through a conversation and the orchestrator.
+
 Around the relay, every request is billed (``model_router.usage.metering``): the estimate is
 reserved (RESOURCE_EXHAUSTED with QuotaFailure details when the quota cannot cover it) — for
 a whole completion before the upstream call; for a stream while the upstream is asked, so
@@ -42,6 +46,7 @@ from google.protobuf import duration_pb2
 
 from mesh.auth import current_principal
 from mesh.errors import FieldViolation, InvalidArgument, Unavailable
+from mesh.key_limits import require_model
 from model_router.api.chunks import coalesce, produced_text, stamp
 from model_router.api.reservation import once_reserved, refusal, start_reservation
 from model_router.quota.cost import TokenUsage, completion_estimate
@@ -156,7 +161,9 @@ class InferenceApi:
     ) -> AsyncIterator[inference_pb2.ChatCompletionResponse]:
         _require(model=request.model, messages=len(request.messages))
         routing = request.routing
-        payer = payer_for(routing, current_principal())
+        principal = current_principal()
+        require_model(principal, request.model)
+        payer = payer_for(routing, principal)
         request_id = routing.request_id or uuid.uuid4().hex
         meter = self._meter(payer, request_id, "chat.completions", request.model, request.stream)
         target = self._target(request.model, payer, routing.sticky_key, meter)
@@ -325,7 +332,9 @@ class InferenceApi:
     async def Embed(self, request: inference_pb2.EmbedRequest, context: Any) -> inference_pb2.EmbedResponse:
         _require(model=request.model, input=len(request.input))
         routing = request.routing
-        payer = payer_for(routing, current_principal())
+        principal = current_principal()
+        require_model(principal, request.model)
+        payer = payer_for(routing, principal)
         meter = self._meter(payer, routing.request_id or uuid.uuid4().hex, "embeddings", request.model, False)
         target = self._target(request.model, payer, routing.sticky_key, meter)
         upstream = request
