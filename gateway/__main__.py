@@ -19,8 +19,9 @@ import uvicorn
 from redis.asyncio import Redis
 
 from gateway.app import create_app
-from gateway.edge_auth import Authenticator, EdgeAuthenticator
+from gateway.edge_auth import Authenticator, EdgeAuthenticator, PassThroughAuthenticator
 from mesh.auth_jwt import ClientJwksSource, JwtVerifier
+from mesh.client_ip import client_ip_seal
 from mesh.clients import ServiceClients
 from mesh.config import Settings, exit_on_bad_settings
 from mesh.discovery import make_discovery
@@ -46,16 +47,22 @@ class GatewayServer(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
-def edge_security(settings: Settings, clients: ServiceClients) -> tuple[Authenticator | None, Any]:
-    """(authenticator, redis) for the edge; both None without Redis."""
+def edge_security(settings: Settings, clients: ServiceClients) -> tuple[Authenticator, Any]:
+    """(authenticator, redis) for the edge; redis is None without CHATMESH_REDIS_URL.
+
+    Either authenticator seals the client's address for the services (mesh.client_ip).
+    """
+    client_ips = client_ip_seal(settings)
     if not settings.redis_url:
         log.warning(
             "no CHATMESH_REDIS_URL: credentials are not checked at the edge and nothing is rate-limited"
         )
-        return None, None
+        return PassThroughAuthenticator(client_ips), None
     redis = Redis.from_url(settings.redis_url)
     verifier = JwtVerifier(settings, ClientJwksSource(clients), redis)
-    authenticator = EdgeAuthenticator(verifier, clients, cache_seconds=settings.gateway_api_key_cache_seconds)
+    authenticator = EdgeAuthenticator(
+        verifier, clients, cache_seconds=settings.gateway_api_key_cache_seconds, client_ips=client_ips
+    )
     return authenticator, redis
 
 
@@ -75,6 +82,9 @@ async def serve(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        # The client's address is gateway.policies.client_ip's decision (trusted proxies only);
+        # uvicorn's default would believe X-Forwarded-For from any local process.
+        proxy_headers=False,
     )
     await GatewayServer(config).serve()
 

@@ -10,6 +10,11 @@ arrive wherever clients put them: ``Authorization: Bearer``, ``x-api-key`` (Anth
 Public RPCs (``(chatmesh.api.v1.public) = true`` in the contract) need no credential; one
 that is sent anyway is tried, and a login still proceeds if it is stale. The services
 verify the forwarded credential again themselves: the edge is a filter, not the trust root.
+
+The client's address (settled by gateway.policies.client_ip) goes to the services sealed
+next to the credential (mesh.client_ip), so an API key's network allow-list, login
+throttling and audit logs see the real client on every hop, and nobody else can claim one.
+A cached API-key answer is not used past the key's expiry.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
-from chatmesh.identity.v1 import api_keys_pb2, auth_pb2
+from chatmesh.identity.v1 import api_keys_pb2
 from starlette.requests import HTTPConnection
 
 from mesh.auth import ANONYMOUS, Principal, TokenVerifier
+from mesh.auth_api_keys import api_key_principal
+from mesh.client_ip import ClientIpSeal
 from mesh.errors import DomainError, Unauthenticated, error_from_rpc
 
 __all__ = [
@@ -132,15 +139,15 @@ def _client_ip(request: HTTPConnection) -> str:
     return request.client.host if request.client is not None else ""
 
 
-def principal_from_proto(found: auth_pb2.Principal) -> Principal:
-    return Principal(
-        kind="api_key",
-        subject=found.user_id,
-        tenant_id=found.tenant_id,
-        roles=frozenset(found.role_ids),
-        scopes=frozenset(found.permissions),
-        token_id=found.api_key_id,
-    )
+def _sealed(
+    client_ips: ClientIpSeal | None, request: HTTPConnection, credential: Credential | None
+) -> tuple[tuple[str, str], ...]:
+    """The credential's metadata plus the client's address sealed for it (when there is a seal)."""
+    forwarded = credential.forward() if credential is not None else ()
+    client_ip = _client_ip(request)
+    if client_ips is None or not client_ip:
+        return forwarded
+    return (*forwarded, client_ips.seal(client_ip, credential.token if credential is not None else ""))
 
 
 class IdentityStubs(Protocol):
@@ -158,9 +165,11 @@ class EdgeAuthenticator:
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
         max_entries: int = DEFAULT_CACHE_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        client_ips: ClientIpSeal | None = None,
     ) -> None:
         self._verifier = verifier
         self._clients = clients
+        self._client_ips = client_ips
         self._ttl = cache_seconds
         self._negative_ttl = min(cache_seconds, NEGATIVE_CACHE_SECONDS)
         self._max = max_entries
@@ -174,22 +183,27 @@ class EdgeAuthenticator:
             credential = find_credential(request)
             if credential is None:
                 if public:
-                    return EdgeCaller(ANONYMOUS)
+                    return self._anonymous(request)
                 raise _MISSING
             if credential.is_api_key:
-                return await self._api_key(credential, _client_ip(request), model)
-            principal = await self._verifier.verify(credential.token)
-            return EdgeCaller(principal, credential.forward())
+                caller = await self._api_key(credential, _client_ip(request), model)
+            else:
+                caller = EdgeCaller(await self._verifier.verify(credential.token))
+            return EdgeCaller(caller.principal, _sealed(self._client_ips, request, credential))
         except DomainError:
             if public:
-                return EdgeCaller(ANONYMOUS)
+                return self._anonymous(request)
             raise
+
+    def _anonymous(self, request: HTTPConnection) -> EdgeCaller:
+        """A public call without (usable) credentials; only its address travels on."""
+        return EdgeCaller(ANONYMOUS, _sealed(self._client_ips, request, None))
 
     async def _api_key(self, credential: Credential, client_ip: str, model: str) -> EdgeCaller:
         key = (hashlib.sha256(credential.token.encode()).hexdigest(), client_ip, model)
         now = self._clock()
         cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > now and not _expired(cached[1]):
             self._cache.move_to_end(key)
             outcome = cached[1]
             if isinstance(outcome, DomainError):
@@ -207,7 +221,7 @@ class EdgeAuthenticator:
             if isinstance(err, Unauthenticated):
                 self._remember(key, now + self._negative_ttl, err)
             raise err from None
-        caller = EdgeCaller(principal_from_proto(reply.principal), credential.forward())
+        caller = EdgeCaller(api_key_principal(reply, client_ip), credential.forward())
         self._remember(key, now + self._ttl, caller)
         return caller
 
@@ -222,12 +236,20 @@ class EdgeAuthenticator:
         self._cache.clear()
 
 
+def _expired(outcome: EdgeCaller | DomainError) -> bool:
+    return isinstance(outcome, EdgeCaller) and outcome.principal.expired()
+
+
 class PassThroughAuthenticator:
     """No verification at the edge: whatever credential came is forwarded for the services to judge.
 
     What the gateway runs with when no token verifier is configured; the services' own
-    auth layer still rejects what it must.
+    auth layer still rejects what it must. A call without credentials forwards nothing
+    unless it is public (the compatible routes and the WebSocket refuse such calls).
     """
+
+    def __init__(self, client_ips: ClientIpSeal | None = None) -> None:
+        self._client_ips = client_ips
 
     async def authenticate(
         self, request: HTTPConnection, *, public: bool = False, model: str = ""
@@ -236,6 +258,8 @@ class PassThroughAuthenticator:
             credential = find_credential(request)
         except Unauthenticated:
             if public:
-                return EdgeCaller(ANONYMOUS)
+                return EdgeCaller(ANONYMOUS, _sealed(self._client_ips, request, None))
             raise
-        return EdgeCaller(ANONYMOUS, credential.forward() if credential is not None else ())
+        if credential is None and not public:
+            return EdgeCaller(ANONYMOUS)
+        return EdgeCaller(ANONYMOUS, _sealed(self._client_ips, request, credential))

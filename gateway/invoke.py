@@ -41,8 +41,10 @@ _TIMEOUT = re.compile(r"(\d{1,8})([HMSmun])\Z")
 _UNIT_SECONDS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 _METADATA_KEY = re.compile(r"[0-9a-z_.\-]+\Z")
 _PRINTABLE = re.compile(r"[\x20-\x7e]*\Z")
-# Metadata a client may not set through Grpc-Metadata-*: credentials, ids and gRPC's own.
+# Metadata a client may not set through Grpc-Metadata-*: credentials, ids, gRPC's own and the
+# mesh's own (x-chatmesh-*, e.g. the sealed client address).
 _PROTECTED = frozenset({"authorization", "x-api-key", "x-goog-api-key", "x-request-id", "x-forwarded-for"})
+_MESH_PREFIX = "x-chatmesh-"
 _PASSED_THROUGH = ("traceparent", "tracestate")
 
 
@@ -96,26 +98,25 @@ def forwarded_metadata(
     request_id: str,
     credentials: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, str | bytes]]:
-    """The metadata of the outgoing call, from the request's (lower-cased) headers."""
+    """The metadata of the outgoing call, from the request's (lower-cased) headers.
+
+    ``x-forwarded-for`` carries only ``client_ip``, the address the edge verified
+    (gateway.policies.client_ip): what the client wrote in that header is not passed on.
+    """
     metadata: list[tuple[str, str | bytes]] = list(credentials)
-    forwarded_for = ""
     host = ""
     for name, value in headers:
         if name.startswith(METADATA_PREFIX):
             key = name[len(METADATA_PREFIX) :]
-            if not _METADATA_KEY.match(key) or key.startswith("grpc-") or key in _PROTECTED:
+            if not _METADATA_KEY.match(key) or key.startswith(("grpc-", _MESH_PREFIX)) or key in _PROTECTED:
                 raise bad_request(f"Grpc-Metadata-{key} cannot be forwarded (reserved or malformed name)")
             metadata.append((key, _metadata_value(key, value)))
-        elif name == "x-forwarded-for" and _PRINTABLE.match(value):
-            forwarded_for = f"{forwarded_for}, {value}" if forwarded_for else value
         elif name == "host" and _PRINTABLE.match(value):
             host = value
         elif name in _PASSED_THROUGH and _PRINTABLE.match(value):
             metadata.append((name, value))
     if client_ip:
-        forwarded_for = f"{forwarded_for}, {client_ip}" if forwarded_for else client_ip
-    if forwarded_for:
-        metadata.append(("x-forwarded-for", forwarded_for))
+        metadata.append(("x-forwarded-for", client_ip))
     if host:
         metadata.append(("x-forwarded-host", host))
     metadata.append(("x-request-id", request_id))

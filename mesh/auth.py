@@ -8,14 +8,20 @@ verifier tells JWTs and API keys apart by their shape. The identity issue suppli
 real (JWT / API key) verifier; this module only defines the seam.
 
 Handlers read the result with :func:`current_principal`.
+
+Besides who is calling, the principal carries what limits the caller: an API key's allowed
+models and networks and its expiry (enforced with :mod:`mesh.key_limits` wherever a model
+is chosen), and the client's address as the edge verified it (:mod:`mesh.client_ip`), so
+login throttling, audit logs and a key's network allow-list see the real client on every hop.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -23,9 +29,11 @@ import grpc
 import grpc.aio
 from google.protobuf import descriptor_pool
 
+from mesh.client_ip import ClientIpSeal, peer_address
 from mesh.errors import DomainError, Internal, Unauthenticated, abort
 from mesh.handlers import StreamBehavior, UnaryBehavior
 from mesh.interceptors import is_ops_method
+from mesh.key_limits import model_allowed
 
 __all__ = [
     "ANONYMOUS",
@@ -35,6 +43,7 @@ __all__ = [
     "PrincipalKind",
     "TokenVerifier",
     "credential_from_metadata",
+    "current_client_ip",
     "current_principal",
     "is_public_method",
     "outgoing_credentials",
@@ -59,6 +68,10 @@ class Principal:
     ``subject`` is the user id for users and API keys (the key's owner), the service name
     for service identities, and empty for anonymous callers. ``token_id`` is the JWT
     ``jti`` or the API key id, which revocation and audit logs refer to.
+
+    ``allowed_models`` / ``allowed_cidrs`` are an API key's limits (empty: none);
+    ``expires_at`` (Unix seconds) is when the credential stops being valid; ``client_ip`` is
+    the client's address as the edge verified it (or the transport peer for a direct caller).
     """
 
     kind: PrincipalKind
@@ -67,6 +80,10 @@ class Principal:
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
     token_id: str = ""
+    allowed_models: tuple[str, ...] = ()
+    allowed_cidrs: tuple[str, ...] = ()
+    expires_at: float | None = None
+    client_ip: str = ""
 
     @property
     def user_id(self) -> str | None:
@@ -81,6 +98,12 @@ class Principal:
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+    def may_use_model(self, model: str) -> bool:
+        return model_allowed(self.allowed_models, model)
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (time.time() if now is None else now)
 
 
 ANONYMOUS = Principal(kind="anonymous")
@@ -99,11 +122,21 @@ class TokenVerifier(Protocol):
 
 _principal: ContextVar[Principal] = ContextVar("chatmesh_principal", default=ANONYMOUS)
 _credential: ContextVar[Credential] = ContextVar("chatmesh_credential", default=())
+_client_ip: ContextVar[str] = ContextVar("chatmesh_client_ip", default="")
 
 
 def current_principal() -> Principal:
     """The caller of the RPC being handled (``ANONYMOUS`` outside an RPC or without a verifier)."""
     return _principal.get()
+
+
+def current_client_ip() -> str:
+    """The client's verified address for the RPC being handled ("" when unknown).
+
+    Set before the credential is verified, so an API key verifier can check the key's
+    network allow-list against it.
+    """
+    return _client_ip.get() or _principal.get().client_ip
 
 
 def set_principal(
@@ -179,9 +212,15 @@ class AuthLayer:
     launcher and grpcurl call them without credentials.
     """
 
-    def __init__(self, verifier: TokenVerifier | None, service: str | None = None) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier | None,
+        service: str | None = None,
+        client_ips: ClientIpSeal | None = None,
+    ) -> None:
         self._verifier = verifier
         self._service = service
+        self._client_ips = client_ips
 
     def _applies(self, method: str) -> bool:
         return self._verifier is not None and not is_ops_method(method)
@@ -196,7 +235,7 @@ class AuthLayer:
             try:
                 return await behavior(request, context)
             finally:
-                reset_principal(tokens)
+                _leave(tokens)
 
         return authenticated
 
@@ -211,16 +250,34 @@ class AuthLayer:
                 async for response in behavior(request, context):
                     yield response
             finally:
-                reset_principal(tokens)
+                _leave(tokens)
 
         return authenticated
 
-    async def _enter(
-        self, context: grpc.aio.ServicerContext, public: bool
-    ) -> tuple[Token[Principal], Token[Credential]]:
-        token, credential = credential_from_metadata(context.invocation_metadata())
-        principal = await self._authenticate(context, token, public)
-        return set_principal(principal, credential if principal.is_authenticated else ())
+    async def _enter(self, context: grpc.aio.ServicerContext, public: bool) -> _Entered:
+        metadata = context.invocation_metadata()
+        token, credential = credential_from_metadata(metadata)
+        client_ip = self._client_ip(context, metadata, token)
+        ip_token = _client_ip.set(client_ip)
+        try:
+            principal = await self._authenticate(context, token, public)
+        except BaseException:
+            _client_ip.reset(ip_token)
+            raise
+        if principal.client_ip != client_ip:
+            principal = replace(principal, client_ip=client_ip)
+        forwarded = credential if principal.is_authenticated else ()
+        if self._client_ips is not None and client_ip:
+            forwarded = (*forwarded, self._client_ips.seal(client_ip, token if forwarded else ""))
+        return ip_token, set_principal(principal, forwarded)
+
+    def _client_ip(self, context: grpc.aio.ServicerContext, metadata: Any, token: str | None) -> str:
+        """The address the edge sealed for this credential, else the transport peer."""
+        if self._client_ips is not None:
+            sealed = self._client_ips.from_metadata(metadata, token or "")
+            if sealed is not None:
+                return sealed
+        return peer_address(context.peer())
 
     async def _authenticate(
         self, context: grpc.aio.ServicerContext, token: str | None, public: bool
@@ -241,6 +298,17 @@ class AuthLayer:
         except Exception:
             log.exception("token verifier failed")
             await abort(context, Internal("could not verify credentials"), self._service)
+
+
+_Entered = tuple[Token[str], tuple[Token[Principal], Token[Credential]]]
+
+
+def _leave(tokens: _Entered) -> None:
+    reset_principal(tokens[1])
+    try:
+        _client_ip.reset(tokens[0])
+    except ValueError:
+        _client_ip.set("")
 
 
 _MISSING = Unauthenticated(

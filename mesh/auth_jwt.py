@@ -189,6 +189,7 @@ class JwtVerifier:
             tenant_id=claims.tenant_id,
             roles=frozenset(claims.roles),
             token_id=claims.token_id,
+            expires_at=float(claims.expires_at),
         )
 
     async def verify_claims(self, token: str, audience: str | None = None) -> TokenClaims:

@@ -6,13 +6,15 @@ and the gateway agree on addresses without passing them around by hand.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SERVICES: tuple[str, ...] = (
     "identity",
@@ -191,6 +193,9 @@ class Settings(BaseSettings):
     gateway_sse_heartbeat_seconds: float = Field(15.0, gt=0)
     gateway_api_key_cache_seconds: float = Field(30.0, ge=0)
     gateway_route_deadlines: dict[str, float] = Field(default_factory=dict)
+    # The client's address (gateway.policies.client_ip): X-Forwarded-For is believed only from these
+    # proxy networks (CIDRs, a JSON list or comma-separated); empty: the socket peer is the client.
+    gateway_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator(
         "identity_port",
@@ -217,6 +222,18 @@ class Settings(BaseSettings):
             scheme, sep, rest = origin.partition("://")
             if origin == "*" or not sep or scheme not in ("http", "https") or not rest or "/" in rest:
                 raise ValueError(f'CORS origins must be exact ("https://app.example.com"), not {origin!r}')
+        return value
+
+    @field_validator("gateway_trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [p for p in text.split(",") if p.strip()]
+        if isinstance(value, list):
+            for network in value:
+                ipaddress.ip_network(str(network).strip(), strict=False)
+            return [str(network).strip() for network in value]
         return value
 
     @field_validator("static_addresses")

@@ -23,7 +23,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 if TYPE_CHECKING:
     from mesh.config import Settings
 
-__all__ = ["SECRET_KEY_FILE", "SecretBox", "SecretDecryptError", "key_hint", "load_secret_key", "secret_box"]
+__all__ = [
+    "SECRET_KEY_FILE",
+    "SecretBox",
+    "SecretDecryptError",
+    "derive_key",
+    "key_hint",
+    "load_secret_key",
+    "secret_box",
+]
 
 SECRET_KEY_FILE = "secret-key"
 _VERSION = b"\x01"
@@ -45,16 +53,23 @@ def load_secret_key(settings: Settings) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
+    # Written whole under a temporary name, then linked into place: every service and the
+    # gateway start at once and read this file, and none may see it half-written.
+    draft = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        os.link(draft, path)
     except FileExistsError:  # another process won the race; use its key
         return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    finally:
+        draft.unlink(missing_ok=True)
     return key
 
 
-def _derive(secret: str, purpose: bytes) -> bytes:
+def derive_key(secret: str, purpose: bytes) -> bytes:
+    """A 32-byte key for one ``purpose``, so one secret key serves unrelated uses independently."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"chatmesh", info=purpose).derive(secret.encode())
 
 
@@ -69,8 +84,8 @@ class SecretBox:
     def __init__(self, secret_key: str) -> None:
         if not secret_key:
             raise ValueError("secret key must not be empty")
-        self._aead = AESGCM(_derive(secret_key, b"chatmesh secret box v1"))
-        self._mac_key = _derive(secret_key, b"chatmesh fingerprint v1")
+        self._aead = AESGCM(derive_key(secret_key, b"chatmesh secret box v1"))
+        self._mac_key = derive_key(secret_key, b"chatmesh fingerprint v1")
 
     def encrypt(self, plaintext: str | bytes, context: bytes) -> bytes:
         data = plaintext.encode() if isinstance(plaintext, str) else plaintext

@@ -28,6 +28,7 @@ from grpc_health.v1.health import SERVICE_NAME as HEALTH_SERVICE
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
 from mesh.auth import AuthLayer, TokenVerifier
+from mesh.client_ip import client_ip_seal
 from mesh.config import Settings, exit_on_bad_settings
 from mesh.handlers import Layer, LayeredRegistrar
 from mesh.interceptors import ErrorLayer, LogSampling, ObservabilityLayer
@@ -213,7 +214,7 @@ async def start_server(
         ObservabilityLayer(
             rpc_metrics(), LogSampling(settings.access_log_sample_rate, settings.access_log_slow_ms)
         ),
-        AuthLayer(verifier, service),
+        AuthLayer(verifier, service, client_ip_seal(settings)),
         ErrorLayer(service),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=_server_options(settings))

@@ -40,7 +40,9 @@ from conversation.generation.turns import Draft, NewTurn, Owner, read_turn, star
 from conversation.store import generations as generation_store
 from conversation.store.generations import GenerationRow
 from conversation.store.messages import get_message
+from mesh.auth import current_principal
 from mesh.errors import InvalidArgument, NotFound
+from mesh.key_limits import require_model
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -117,6 +119,9 @@ class Generations:
                 return existing
         async with self._sessions() as session:
             draft, plan = await read_turn(session, owner, turn, self.context)
+        # The model this turn will use (the request's, else the conversation's), refused here with
+        # a clear error when the caller's API key may not use it; model_router enforces it again.
+        require_model(current_principal(), plan.model)
         started = started_event(draft)
         await self.events.append(1, started)
         feed = TurnFeed()

@@ -1,9 +1,10 @@
-"""Edge policies: request ids, trace context, access logs, metrics, CORS, rate limits, gzip.
+"""Edge policies: client address, request ids, trace context, access logs, metrics, CORS, rate limits, gzip.
 
 :func:`middleware` returns them in the order they must wrap the app (outermost first): the
-request id and trace context exist before anything logs; the access log and metrics see the
-final status and the bytes on the wire (after compression), CORS headers go on every answer
-including errors, the rate-limit headers on whatever a handler returns.
+client's address is settled before anything reads it; the request id and trace context exist
+before anything logs; the access log and metrics see the final status and the bytes on the
+wire (after compression), CORS headers go on every answer including errors, the rate-limit
+headers on whatever a handler returns.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
 
 from gateway.policies.access_log import AccessLogMiddleware
+from gateway.policies.client_ip import ClientIpMiddleware
 from gateway.policies.compression import gzip_middleware
 from gateway.policies.cors import cors_middleware
 from gateway.policies.edge_trace import TraceContextMiddleware
@@ -55,6 +57,8 @@ def middleware(
     """
     metrics_registry = registry if registry is not None else CollectorRegistry()
     stack = [
+        # First: every later policy, the authenticator and the services see the verified address.
+        Middleware(ClientIpMiddleware, trusted_proxies=settings.gateway_trusted_proxies),
         Middleware(RequestIdMiddleware),
         Middleware(TraceContextMiddleware),
         Middleware(

@@ -1,8 +1,8 @@
 """What the edge policies read from an ASGI scope: the client's address and the route's name.
 
-The client address is the connection's peer. Behind a proxy or load balancer, run uvicorn with
-``proxy_headers=True`` and ``forwarded_allow_ips`` set to the proxies' addresses: uvicorn then
-puts the address from ``X-Forwarded-For`` into the scope, and the limits and logs use it.
+The client address is the connection's peer, or, behind our own proxies or load balancers
+(``CHATMESH_GATEWAY_TRUSTED_PROXIES``), the address they report: gateway.policies.client_ip
+settles it before anything reads the scope, and the limits and logs use it.
 """
 
 from __future__ import annotations

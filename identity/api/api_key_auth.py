@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from identity.domain.api_keys import CredentialSource, KeyView, check_usable, hash_secret, parse_credential
 from identity.domain.rbac import Grants
 from identity.store.access_runtime import AccessRuntime
-from mesh.auth import Principal
+from mesh.auth import Principal, current_client_ip
 from mesh.errors import Unauthenticated
 
 __all__ = ["LocalApiKeyVerifier", "authenticate"]
@@ -49,11 +49,18 @@ class LocalApiKeyVerifier:
         self._access = access
 
     async def verify(self, token: str) -> Principal:
-        key, grants = await authenticate(self._access, token)
+        """The key's principal with its limits; its network allow-list is checked against the
+        client address the edge verified (mesh.auth sets it before verifying)."""
+        client_ip = current_client_ip()
+        key, grants = await authenticate(self._access, token, client_ip=client_ip)
         return Principal(
             kind="api_key",
             subject=str(key.owner_id),
             tenant_id=str(key.tenant_id),
             roles=frozenset(grants.role_keys),
             token_id=str(key.id),
+            allowed_models=tuple(key.allowed_models),
+            allowed_cidrs=tuple(key.allowed_cidrs),
+            expires_at=key.expire_at.timestamp() if key.expire_at is not None else None,
+            client_ip=client_ip,
         )

@@ -11,7 +11,6 @@ key expires on time without any job flipping it.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import ipaddress
 import re
@@ -20,7 +19,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Literal
 
 from mesh.errors import (
@@ -31,6 +29,7 @@ from mesh.errors import (
     ResourceExhausted,
     Unauthenticated,
 )
+from mesh.key_limits import client_address, ip_allowed, model_allowed
 
 __all__ = [
     "SECRET_PREFIX",
@@ -53,6 +52,8 @@ _SECRET_BYTES = 32
 _SECRET_RE = re.compile(r"^sk-[A-Za-z0-9_-]{32,128}$")
 _PREFIX_LENGTH = 7  # `sk-` and four characters: enough to tell keys apart, far too little to guess one
 MAX_NAME = 100
+# Keys one user may hold (not deleted): a self-service user cannot mint keys without bound.
+MAX_LIVE_KEYS_PER_OWNER = 100
 MAX_MODELS = 100
 MAX_CIDRS = 100
 _MODEL_RE = re.compile(r"^[A-Za-z0-9*?._:/@+-]{1,128}$")
@@ -125,33 +126,6 @@ def effective_status(key: KeyView, now: datetime) -> KeyStatus:
     return "active"
 
 
-@lru_cache(maxsize=4096)
-def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    return ipaddress.ip_network(cidr, strict=False)
-
-
-@lru_cache(maxsize=4096)
-def _client_address(client_ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    address = ipaddress.ip_address(client_ip.strip().strip("[]"))
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def ip_allowed(cidrs: Sequence[str], client_ip: str) -> bool:
-    if not cidrs:
-        return True
-    if not client_ip:
-        return False
-    address = _client_address(client_ip)
-    return any(address in _network(cidr) for cidr in cidrs)
-
-
-def model_allowed(patterns: Sequence[str], model: str) -> bool:
-    """Empty allow-list or empty model: allowed. Patterns are shell-style (``gpt-4o*``)."""
-    return not patterns or not model or any(fnmatch.fnmatchcase(model, p) for p in patterns)
-
-
 def check_usable(key: KeyView, now: datetime, *, owner_active: bool, client_ip: str, model: str) -> None:
     """Raise the error a client should see if ``key`` may not be used now, from here, for ``model``."""
     status = effective_status(key, now)
@@ -189,7 +163,7 @@ def client_ip_violation(client_ip: str) -> FieldViolation | None:
     if not client_ip:
         return None
     try:
-        _client_address(client_ip)
+        client_address(client_ip)
     except ValueError:
         return FieldViolation("client_ip", "not an IPv4 or IPv6 address")
     return None

@@ -1,7 +1,8 @@
 """ListModels and GetModel, answered from the in-memory channel registry (no database read).
 
 Any authenticated caller may list models. Callers' groups are not carried by their
-credentials yet, so every caller sees the ``default`` group's models.
+credentials yet, so every caller sees the ``default`` group's models. A caller acting for
+an API key limited to some models sees only those (another one is "not found").
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 import grpc
 from chatmesh.model_router.v1 import chat_pb2, inference_pb2
 
+from mesh.auth import current_principal
 from mesh.errors import FieldViolation, InvalidArgument, NotFound
 from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.channel_rows import abilities_to_json
@@ -44,7 +46,12 @@ class ModelsApi:
             )
         size = page_size(request.page_size, 1000, 1000)
         offset = decode_offset(request.page_token)
-        models = list_catalog(self.deps.channels.index, DEFAULT_GROUP, request.ability)
+        principal = current_principal()
+        models = [
+            model
+            for model in list_catalog(self.deps.channels.index, DEFAULT_GROUP, request.ability)
+            if principal.may_use_model(model.id)
+        ]
         page = models[offset : offset + size]
         more = offset + size < len(models)
         return inference_pb2.ListModelsResponse(
@@ -59,7 +66,7 @@ class ModelsApi:
         if not request.model_id:
             raise InvalidArgument("model_id is required", [FieldViolation("model_id", "required")])
         model = catalog_model(self.deps.channels.index, DEFAULT_GROUP, request.model_id)
-        if model is None:
+        if model is None or not current_principal().may_use_model(request.model_id):
             raise NotFound(
                 f"model {request.model_id[:128]!r} not found",
                 reason="MODEL_NOT_FOUND",

@@ -6,6 +6,9 @@ The routing context's tenant, user, API key and group are trusted only from mesh
 (and from anonymous callers, which exist only when no verifier is configured, i.e. in
 tests and local development); edge callers cannot charge someone else or pick a cheaper
 group. Descriptive fields (source, conversation and generation ids) are always taken.
+``billing.reservation_id`` (charge a reservation made earlier with ReserveQuota) is trusted
+from the same callers only, and only a reservation made for this very payer (tenant, user
+and API key) can be charged; any other is "unknown" (no hint that it exists).
 
 Quota (when the service has a quota engine): the estimate (prompt tokens counted with
 the model's tokenizer, plus ``max_tokens`` or ``DEFAULT_COMPLETION_ESTIMATE`` per choice,
@@ -35,7 +38,7 @@ from typing import Any
 from chatmesh.model_router.v1 import chat_pb2
 
 from mesh.auth import Principal
-from mesh.errors import DomainError, FailedPrecondition, ResourceExhausted
+from mesh.errors import DomainError, FailedPrecondition, NotFound, PermissionDenied, ResourceExhausted
 from model_router.quota.cost import ONE, Price, TokenUsage, cost
 from model_router.quota.engine import Hold, QuotaEngine, Reservation
 from model_router.quota.price_book import PriceBook
@@ -50,6 +53,10 @@ INFERENCE_TTL = timedelta(minutes=15)
 _TRUSTED = ("service", "anonymous")
 
 
+def _unknown_reservation() -> FailedPrecondition:
+    return FailedPrecondition("unknown reservation", reason="RESERVATION_NOT_FOUND")
+
+
 @dataclass(frozen=True)
 class Payer:
     tenant_id: str
@@ -62,6 +69,11 @@ class Payer:
 
 
 def payer_for(routing: chat_pb2.RoutingContext, principal: Principal) -> Payer:
+    if routing.billing.reservation_id and principal.kind not in _TRUSTED:
+        raise PermissionDenied(
+            "routing.billing.reservation_id is accepted only from mesh services",
+            reason="RESERVATION_ID_NOT_ALLOWED",
+        )
     common = {
         "source": routing.source,
         "conversation_id": routing.conversation_id,
@@ -162,8 +174,15 @@ class Meter:
         assert self._quota is not None
         try:
             found = await self._quota.get(uuid.UUID(reservation_id))
-        except ValueError:
-            raise FailedPrecondition("unknown reservation", reason="RESERVATION_NOT_FOUND") from None
+        except (ValueError, NotFound):
+            raise _unknown_reservation() from None
+        payer = self.payer
+        if (found.tenant_id, found.user_id, found.api_key_id) != (
+            payer.tenant_id,
+            payer.user_id,
+            payer.api_key_id,
+        ):
+            raise _unknown_reservation()
         if found.state != "reserved":
             raise FailedPrecondition("the reservation is closed", reason="RESERVATION_CLOSED")
         return found

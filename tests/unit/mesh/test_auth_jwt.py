@@ -99,8 +99,14 @@ async def test_a_valid_token_becomes_a_principal(key: SigningKey) -> None:
     verifier = JwtVerifier(_settings(), FakeJwks(key), FakeRedis())  # type: ignore[arg-type]
     principal = await verifier.verify(_token(key))
     assert principal == Principal(
-        kind="user", subject="u1", tenant_id="t1", roles=frozenset({"user"}), token_id=principal.token_id
+        kind="user",
+        subject="u1",
+        tenant_id="t1",
+        roles=frozenset({"user"}),
+        token_id=principal.token_id,
+        expires_at=principal.expires_at,
     )
+    assert principal.expires_at is not None and not principal.expired()
 
 
 async def test_revoked_tokens_and_sessions_are_refused(key: SigningKey) -> None:

@@ -12,6 +12,7 @@ from chatmesh.identity.v1 import api_keys_pb2, audit_pb2
 from google.protobuf import timestamp_pb2
 
 from identity.store import audit
+from mesh.client_ip import client_ip_seal
 from tests.integration.identity.access.access_harness import Identity, as_user, call, fails, violation_fields
 
 
@@ -165,8 +166,10 @@ async def test_rpcs_record_the_callers_address_and_agent(identity: Identity) -> 
     dev = await identity.user(tenant, "developer")
     admin = await identity.user(tenant, "tenant_admin")
     request = api_keys_pb2.CreateApiKeyRequest(api_key=api_keys_pb2.ApiKey(name="k", unlimited_quota=True))
+    # The address the gateway sealed for this credential counts; a forwarded-for header does not.
+    sealed = client_ip_seal(identity.settings).seal("198.51.100.4", f"user:{dev}")
     await identity.stub.CreateApiKey(
-        request, metadata=as_user(dev, ("x-forwarded-for", "198.51.100.4, 10.0.0.1")), timeout=10
+        request, metadata=as_user(dev, sealed, ("x-forwarded-for", "192.0.2.66")), timeout=10
     )
     (event,) = (await _list(identity, admin, action="api_key.create")).audit_events
     assert event.ip_address == "198.51.100.4" and event.user_agent

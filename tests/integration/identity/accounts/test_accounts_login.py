@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from identity import store
 from identity.domain.passwords import needs_rehash
+from mesh.client_ip import client_ip_seal
 from mesh.errors import AlreadyExists, InvalidArgument, ResourceExhausted, Unauthenticated
 from tests.integration.identity.accounts.accounts_harness import PASSWORD, Accounts, bearer, fails, fields_of
 
@@ -93,7 +94,8 @@ async def test_repeated_failures_lock_the_account_with_retry_info(accounts: Acco
 
 
 async def test_one_client_guessing_many_accounts_is_locked_out_by_ip(accounts: Accounts) -> None:
-    client = [("x-forwarded-for", f"198.51.100.{uuid.uuid4().int % 250 + 1}")]
+    # The client's address as the gateway states it: sealed with the mesh's key (mesh.client_ip).
+    client = [client_ip_seal(accounts.settings).seal(f"198.51.100.{uuid.uuid4().int % 250 + 1}")]
     limit = accounts.settings.login_max_failures_per_ip
     for n in range(limit):
         request = auth_pb2.LoginRequest(
@@ -106,6 +108,29 @@ async def test_one_client_guessing_many_accounts_is_locked_out_by_ip(accounts: A
     )
     assert isinstance(locked, ResourceExhausted) and locked.quota_violations[0].subject == "ip"
     assert (await accounts.login(registered.user.email)).access_token, "other clients are not locked out"
+
+
+async def test_a_forwarded_for_header_does_not_change_the_callers_address(accounts: Accounts) -> None:
+    """A caller writing X-Forwarded-For (or an unsealed address) neither dodges the per-address
+    limit nor locks out the address it names."""
+    seal = client_ip_seal(accounts.settings)
+    attacker, victim = (f"203.0.113.{uuid.uuid4().int % 250 + 1}", f"198.51.100.{uuid.uuid4().int % 250 + 1}")
+    limit = accounts.settings.login_max_failures_per_ip
+    for n in range(limit):
+        forged = [
+            seal.seal(attacker),
+            ("x-forwarded-for", f"192.0.2.{n + 1}, {victim}"),
+            ("x-chatmesh-client-ip", f"{victim} forged"),
+        ]
+        request = auth_pb2.LoginRequest(
+            email=f"xff{n}-{uuid.uuid4().hex[:6]}@example.com", password="Wr0ng-pass"
+        )
+        assert isinstance(await fails(accounts.stub.Login, request, forged), Unauthenticated)
+    registered = await accounts.register()
+    login = auth_pb2.LoginRequest(email=registered.user.email, password=PASSWORD)
+    locked = await fails(accounts.stub.Login, login, [seal.seal(attacker), ("x-forwarded-for", victim)])
+    assert isinstance(locked, ResourceExhausted) and locked.quota_violations[0].subject == "ip"
+    assert (await accounts.stub.Login(login, metadata=[seal.seal(victim)], timeout=10)).access_token
 
 
 async def test_a_successful_login_resets_the_account_counter(accounts: Accounts) -> None:

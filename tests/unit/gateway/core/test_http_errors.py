@@ -142,10 +142,17 @@ def test_metadata_forwarding_rules() -> None:
         ("x-tenant", "acme"),
         ("blob-bin", b"\x00\x01"),
         ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
-        ("x-forwarded-for", "10.0.0.1, 10.0.0.2"),
+        # Only the address the edge verified: what the client wrote in X-Forwarded-For is dropped.
+        ("x-forwarded-for", "10.0.0.2"),
         ("x-forwarded-host", "api.example.com"),
         ("x-request-id", "r1"),
     ]
+
+
+@pytest.mark.parametrize("name", ["x-chatmesh-client-ip", "x-forwarded-for", "authorization"])
+def test_mesh_and_credential_metadata_cannot_be_set_by_clients(name: str) -> None:
+    with pytest.raises(GatewayError):
+        forwarded_metadata([(f"grpc-metadata-{name}", "203.0.113.9 x")], client_ip=None, request_id="r")
 
 
 def test_non_printable_metadata_is_refused() -> None:
