@@ -52,6 +52,7 @@ __all__ = [
     "installed",
     "remote_authorizer",
     "require",
+    "require_for_users",
     "uninstall",
 ]
 
@@ -254,6 +255,21 @@ async def holds(permission: str, *, tenant_id: str = "", principal: Principal | 
     (e.g. a tenant admin sees the tenant's records, a user only their own).
     """
     return await installed().allowed(principal or current_principal(), permission, tenant_id)
+
+
+async def require_for_users(*permissions: str) -> None:
+    """:func:`require` for RPCs that mesh services also call on their own account.
+
+    A service principal passes (it acts for the tenant its request names, and has no roles
+    at identity). So does the anonymous caller of a process with no authorizer installed:
+    only a service started bare (a test, a tool) has none, since ``mesh.wiring`` installs one
+    for every service and a service with a verifier never lets an anonymous caller reach a
+    non-public handler. Everyone else must hold every permission.
+    """
+    who = current_principal()
+    if who.kind == "service" or (not who.is_authenticated and _installed is None):
+        return
+    await installed().require(*permissions, principal=who)
 
 
 def require(*permissions: str, tenant_id: str = "") -> _Requirement:

@@ -22,6 +22,9 @@ a tracked task apart from the RPC (``deps.finishers``), so it adds nothing to th
 latency, a caller that goes away cannot lose a charge, and a bookkeeping failure never
 replaces the answer (it is logged; the reservation then expires and is refunded).
 
+Who may: ChatCompletion needs ``chat:create`` and Embed ``embeddings:create`` (identity's
+Check, so a user whose roles were taken away stops at once, token or API key alike).
+
 Client disconnect policy: **cancel the upstream and count what arrived.** When the caller
 goes away (or cancels: conversation's Stop button) the upstream request is closed at once,
 so the provider stops generating and nobody pays for an answer nobody reads. The request is
@@ -45,6 +48,7 @@ from chatmesh.model_router.v1 import chat_pb2, inference_pb2
 from google.protobuf import duration_pb2
 
 from mesh.auth import current_principal
+from mesh.authz import require_for_users
 from mesh.errors import FieldViolation, InvalidArgument, Unavailable
 from mesh.key_limits import require_model
 from model_router.api.chunks import coalesce, produced_text, stamp
@@ -58,6 +62,10 @@ if TYPE_CHECKING:
     from model_router.deps import ModelRouterDeps
 
 __all__ = ["InferenceApi"]
+
+# Identity's catalogue; asked of every caller but mesh services (mesh.authz.require_for_users).
+CHAT_PERMISSION = "chat:create"
+EMBED_PERMISSION = "embeddings:create"
 
 
 def _require(**fields: Any) -> None:
@@ -160,6 +168,7 @@ class InferenceApi:
         self, request: inference_pb2.ChatCompletionRequest, context: Any
     ) -> AsyncIterator[inference_pb2.ChatCompletionResponse]:
         _require(model=request.model, messages=len(request.messages))
+        await require_for_users(CHAT_PERMISSION)
         routing = request.routing
         principal = current_principal()
         require_model(principal, request.model)
@@ -331,6 +340,7 @@ class InferenceApi:
 
     async def Embed(self, request: inference_pb2.EmbedRequest, context: Any) -> inference_pb2.EmbedResponse:
         _require(model=request.model, input=len(request.input))
+        await require_for_users(EMBED_PERMISSION)
         routing = request.routing
         principal = current_principal()
         require_model(principal, request.model)

@@ -1,10 +1,13 @@
 """Quota RPCs: accounts, adjustments and the ledger (admin), and the mesh-internal reservation calls.
 
-Permissions (identity's catalogue): reading accounts and ledgers needs ``quotas:read`` and
-stays inside the caller's tenant unless the caller is super_admin; changing them needs
-``quotas:update`` (super_admin only by default). A user may read their own account and an
-API key its own. ReserveQuota/SettleQuota/RefundQuota/GetQuotaReservation are for mesh
-services: a service principal, or a caller holding ``quotas:update``.
+Permissions (identity's catalogue, asked through mesh.authz, never the token's roles):
+reading accounts and ledgers needs ``quotas:read`` and stays inside the caller's tenant
+unless the caller holds it in every tenant (super_admin); an account the caller may not read
+is NOT_FOUND, never PERMISSION_DENIED. A user may read their own account and an API key its
+own. Changing accounts needs ``quotas:update`` across tenants (super_admin): accounts of
+users and keys carry no tenant, so a tenant-scoped grant could not be confined to its tenant.
+ReserveQuota/SettleQuota/RefundQuota/GetQuotaReservation are for mesh services: a service
+principal, or a caller holding ``quotas:update`` across tenants.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chatmesh.model_router.v1 import quota_pb2
 
 from mesh.auth import Principal, current_principal
-from mesh.authz import require
+from mesh.authz import EVERY_TENANT, holds, require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
 from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.api.quota_messages import (
@@ -37,7 +40,6 @@ __all__ = ["READ_PERMISSION", "UPDATE_PERMISSION", "QuotaApi"]
 
 READ_PERMISSION = "quotas:read"
 UPDATE_PERMISSION = "quotas:update"
-SUPER_ADMIN = "super_admin"
 _SETTINGS_PATHS = {"unlimited", "low_balance_threshold"}
 
 
@@ -50,20 +52,30 @@ def _owns(principal: Principal, account: AccountRef) -> bool:
 
 
 async def _tenant_scope() -> str:
-    """ "" for super_admin (every tenant), else the caller's own tenant; needs ``quotas:read``."""
+    """ "" when the caller reads every tenant (super_admin), else its own tenant; needs ``quotas:read``."""
     await require(READ_PERMISSION)
-    principal = current_principal()
-    return "" if principal.has_role(SUPER_ADMIN) else principal.tenant_id
+    everywhere = await holds(READ_PERMISSION, tenant_id=EVERY_TENANT)
+    return "" if everywhere else current_principal().tenant_id
 
 
-def _in_scope(scope: str, tenant_id: str) -> None:
-    if scope and tenant_id != scope:
-        raise NotFound("quota account not found", reason="QUOTA_ACCOUNT_NOT_FOUND")
+def _hidden() -> NotFound:
+    return NotFound("quota account not found", reason="QUOTA_ACCOUNT_NOT_FOUND")
+
+
+async def _readable(row: Any) -> None:
+    """NOT_FOUND unless the caller holds ``quotas:read`` where the account lives."""
+    tenant_id = row.tenant_id or EVERY_TENANT  # a user's or key's account: only cross-tenant readers
+    if not await holds(READ_PERMISSION, tenant_id=tenant_id):
+        raise _hidden()
+
+
+async def _require_update() -> None:
+    await require(UPDATE_PERMISSION, tenant_id=EVERY_TENANT)
 
 
 async def _require_mesh_caller() -> None:
     if current_principal().kind != "service":
-        await require(UPDATE_PERMISSION)
+        await _require_update()
 
 
 class QuotaApi:
@@ -85,9 +97,9 @@ class QuotaApi:
         self, request: quota_pb2.GetQuotaAccountRequest, context: Any
     ) -> quota_pb2.GetQuotaAccountResponse:
         ref = parse_account_id(request.account_id)
-        scope = "" if _owns(current_principal(), ref) else await _tenant_scope()
         row = await self._ledger().account(ref.id)
-        _in_scope(scope, row.tenant_id)
+        if not _owns(current_principal(), ref):
+            await _readable(row)
         return quota_pb2.GetQuotaAccountResponse(account=account_message(row))
 
     async def ListQuotaAccounts(
@@ -111,7 +123,7 @@ class QuotaApi:
     async def UpdateQuotaAccount(
         self, request: quota_pb2.UpdateQuotaAccountRequest, context: Any
     ) -> quota_pb2.UpdateQuotaAccountResponse:
-        await require(UPDATE_PERMISSION)
+        await _require_update()
         ref = parse_account_id(request.account_id)
         paths = list(request.update_mask.paths) or sorted(
             f.name for f, _ in request.account.ListFields() if f.name in _SETTINGS_PATHS
@@ -137,7 +149,7 @@ class QuotaApi:
     async def AdjustQuota(
         self, request: quota_pb2.AdjustQuotaRequest, context: Any
     ) -> quota_pb2.AdjustQuotaResponse:
-        await require(UPDATE_PERMISSION)
+        await _require_update()
         ref = parse_account_id(request.account_id)
         if request.amount == 0:
             raise InvalidArgument("bad amount", [FieldViolation("amount", "must not be 0")])
@@ -154,10 +166,9 @@ class QuotaApi:
     async def ListQuotaLedgerEntries(
         self, request: quota_pb2.ListQuotaLedgerEntriesRequest, context: Any
     ) -> quota_pb2.ListQuotaLedgerEntriesResponse:
-        scope = await _tenant_scope()
         ref = parse_account_id(request.account_id)
         ledger = self._ledger()
-        _in_scope(scope, (await ledger.account(ref.id)).tenant_id)
+        await _readable(await ledger.account(ref.id))
         size, offset = page_size(request.page_size, 100, 1000), decode_offset(request.page_token)
         rows = await ledger.entries(
             ref.id, when(request, "start_time"), when(request, "end_time"), offset, size

@@ -3,7 +3,8 @@
 ListUsageRecords needs ``analytics:read`` (tenant admins: their tenant; super_admin: every
 tenant). GetUsageRecord: callers may read their own requests (same user); others need
 ``analytics:read`` in the record's tenant. A record outside the caller's reach reads as
-NOT_FOUND, so request ids of other tenants cannot be probed.
+NOT_FOUND, whether it is another tenant's or another user's of the same tenant, so request
+ids cannot be probed. Every decision asks identity (mesh.authz), never the token's roles.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from chatmesh.model_router.v1 import usage_pb2
 
 from mesh.auth import current_principal
-from mesh.authz import require
+from mesh.authz import EVERY_TENANT, holds, require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
 from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.api.quota_messages import USAGE_STATUS_NAMES, usage_message, when
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["UsageApi"]
 
 READ_PERMISSION = "analytics:read"
-SUPER_ADMIN = "super_admin"
 
 
 def _hidden() -> NotFound:
@@ -52,10 +52,8 @@ class UsageApi:
             and row.user_id == principal.user_id
             and row.tenant_id == principal.tenant_id
         )
-        if not own:
-            await require(READ_PERMISSION)
-            if not principal.has_role(SUPER_ADMIN) and row.tenant_id != principal.tenant_id:
-                raise _hidden()
+        if not own and not await holds(READ_PERMISSION, tenant_id=row.tenant_id):
+            raise _hidden()
         return usage_pb2.GetUsageRecordResponse(usage_record=usage_message(row))
 
     async def ListUsageRecords(
@@ -63,11 +61,11 @@ class UsageApi:
     ) -> usage_pb2.ListUsageRecordsResponse:
         await require(READ_PERMISSION)
         principal = current_principal()
-        tenant_id = request.tenant_id
-        if not principal.has_role(SUPER_ADMIN):
-            if tenant_id and tenant_id != principal.tenant_id:
-                return usage_pb2.ListUsageRecordsResponse()
-            tenant_id = principal.tenant_id
+        tenant_id = request.tenant_id or principal.tenant_id
+        if tenant_id != principal.tenant_id and not await holds(READ_PERMISSION, tenant_id=tenant_id):
+            return usage_pb2.ListUsageRecordsResponse()
+        if not request.tenant_id and await holds(READ_PERMISSION, tenant_id=EVERY_TENANT):
+            tenant_id = ""
         size, offset = page_size(request.page_size, 50, 1000), decode_offset(request.page_token)
         where = UsageFilter(
             tenant_id=tenant_id,

@@ -140,7 +140,13 @@ async def test_adjust_is_idempotent_and_accounts_are_admin_only(router: MeteredR
         await router.stub.GetQuotaAccount(
             quota_pb2.GetQuotaAccountRequest(account_id=account), metadata=caller.user
         )
-    assert other.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # An account the caller may not read is as absent as one that does not exist (issue 10).
+    assert other.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await router.stub.GetQuotaAccount(
+            quota_pb2.GetQuotaAccountRequest(account_id=account_id("user", "nobody")), metadata=caller.user
+        )
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_reservation_rpcs_and_usage_listing(router: MeteredRouter) -> None:
