@@ -4,7 +4,7 @@ One hash per scope and second (``analytics:live:<scope>:<epoch second>``), expir
 the longest live window: the platform (``all``), a tenant (``t:<tenant>``) and a user
 (``u:<tenant>:<user>``). Fields: ``r`` requests, ``f`` failed, ``c`` cancelled, ``pt``/``ct``
 prompt/completion tokens, ``cost``, ``ls`` latency sum (ms), ``lh:<i>``/``th:<i>`` latency
-and TTFT sketch buckets, and ``m:<model>:<r|f|t|cost>`` per model. A window sums its
+and TTFT sketch buckets, and ``m:<model>:<r|f|pt|ct|cost>`` per model. A window sums its
 seconds' hashes; nothing here is authoritative (the rollups are), so a counter lost to a
 crash between commit and increment only dents the live view.
 """
@@ -34,7 +34,6 @@ def scope_key(tenant_id: str = "", user_id: str = "") -> str:
 
 def _fields(fact: UsageFact) -> Counter[str]:
     fields: Counter[str] = Counter()
-    tokens = fact.prompt_tokens + fact.completion_tokens
     failed = int(fact.status == "failed")
     fields.update(
         {
@@ -48,7 +47,8 @@ def _fields(fact: UsageFact) -> Counter[str]:
             f"lh:{sketch.bucket_of(fact.latency_ms)}": 1,
             f"m:{fact.model}:r": 1,
             f"m:{fact.model}:f": failed,
-            f"m:{fact.model}:t": tokens,
+            f"m:{fact.model}:pt": fact.prompt_tokens,
+            f"m:{fact.model}:ct": fact.completion_tokens,
             f"m:{fact.model}:cost": fact.cost,
         }
     )
