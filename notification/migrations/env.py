@@ -1,8 +1,6 @@
 """Alembic environment of the notification service; the logic is mesh.migrate.run_env."""
 
-from mesh.db import outbox_table, service_metadata
 from mesh.migrate import run_env
+from notification.store import metadata
 
-metadata = service_metadata("notification")
-outbox_table(metadata)
 run_env("notification", metadata)

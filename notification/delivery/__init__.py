@@ -1,0 +1,1 @@
+"""Delivering queued notifications: one handler per NotificationQueued, one sender per channel."""

@@ -1,0 +1,1 @@
+"""Per-user preferences: stored rows and their domain value."""

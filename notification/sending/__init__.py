@@ -1,0 +1,1 @@
+"""Accepting notifications: render, apply preferences, store once per idempotency key, queue."""

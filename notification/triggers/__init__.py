@@ -1,0 +1,1 @@
+"""Notifications caused by other services' events (identity, model_router), consumed from Redis Streams."""

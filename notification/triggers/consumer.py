@@ -1,0 +1,49 @@
+"""The consumer group that turns other services' events into notifications.
+
+One transaction per event: the notifications it causes and their NotificationQueued events
+commit together, then the consumer marks the event done (mesh.events: once per group and
+event id, retried with backoff, dead-lettered after repeated failure).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mesh.events import EventConsumer, EventEnvelope, stream_name
+from notification.deps import NotificationDeps
+from notification.triggers.handlers import TRIGGERS
+
+__all__ = ["GROUP", "SOURCES", "TriggerHandler", "trigger_consumer"]
+
+log = logging.getLogger(__name__)
+
+GROUP = "notification-triggers"
+SOURCES = ("identity", "model_router", "analytics")
+
+
+class TriggerHandler:
+    def __init__(self, deps: NotificationDeps) -> None:
+        self.deps = deps
+
+    async def __call__(self, envelope: EventEnvelope) -> None:
+        found = TRIGGERS.get(envelope.type)
+        if found is None:
+            return
+        cls, trigger = found
+        event = cls()
+        if not envelope.payload.Unpack(event):
+            return
+        async with self.deps.sessions.begin() as db:
+            await trigger(db, envelope, event)
+
+
+def trigger_consumer(deps: NotificationDeps, consumer_name: str) -> EventConsumer:
+    return EventConsumer(
+        deps.redis,
+        group=GROUP,
+        consumer_name=consumer_name,
+        streams=[stream_name(source) for source in SOURCES],
+        handler=TriggerHandler(deps),
+        dead_letter_stream="notification:triggers:dead",
+        retry_backoff=deps.config.retry_backoff_seconds,
+    )

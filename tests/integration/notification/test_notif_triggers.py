@@ -1,0 +1,112 @@
+"""Identity's events become emails and inbox entries, once per event, through a real SMTP server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from chatmesh.events.v1 import identity_events_pb2 as identity
+from chatmesh.notification.v1 import notifications_pb2 as pb
+from google.protobuf import timestamp_pb2
+from sqlalchemy import func, select
+
+from notification.store.tables import notifications, recipients
+from tests.fakes.smtp_sink import SmtpSink
+from tests.integration.notification.notif_harness import ALICE, ALICE_ID, Service, eventually, publish
+
+
+def _expiry(minutes: int) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(datetime.now(UTC) + timedelta(minutes=minutes))
+    return stamp
+
+
+async def _rows(service: Service, **where: str) -> int:
+    async with service.deps.sessions() as db:
+        query = select(func.count()).select_from(notifications)
+        for key, value in where.items():
+            query = query.where(notifications.c[key] == value)
+        return int((await db.execute(query)).scalar_one())
+
+
+async def test_password_reset_mails_the_link_once_even_when_the_event_is_replayed(
+    service: Service, smtp: SmtpSink
+) -> None:
+    event = identity.PasswordResetRequested(
+        user_id=ALICE_ID,
+        email="alice@example.com",
+        locale="en",
+        reset_url="http://gateway.test/reset-password?token=rst_abc123",
+        expire_time=_expiry(30),
+    )
+    event_id = await publish(service.redis, "identity", event, tenant_id="t1")
+    mail = await eventually(lambda: _async(smtp.to("alice@example.com")))
+    assert len(mail) == 1
+    text = mail[0].get_body(("plain",)).get_content()
+    assert "http://gateway.test/reset-password?token=rst_abc123" in text
+    assert "30 minutes" in text
+    assert mail[0]["Subject"] == "Reset your password"
+
+    # The relay published it twice (a retry after a lost reply), and much later it is replayed.
+    await publish(service.redis, "identity", event, tenant_id="t1", event_id=event_id)
+    assert await service.deps.redis.delete(f"events-seen:notification-triggers:{event_id}") == 1  # forgotten
+    await publish(service.redis, "identity", event, tenant_id="t1", event_id=event_id)
+    marker = identity.PasswordResetRequested(
+        user_id=ALICE_ID, email="marker@example.com", reset_url="http://x/r"
+    )
+    await publish(service.redis, "identity", marker, tenant_id="t1")
+    await eventually(lambda: _async(smtp.to("marker@example.com")))
+    assert len(smtp.to("alice@example.com")) == 1
+    assert await _rows(service, email="alice@example.com") == 1
+
+
+async def test_reset_email_is_localized_from_the_event(service: Service, smtp: SmtpSink) -> None:
+    event = identity.PasswordResetRequested(
+        user_id=ALICE_ID,
+        email="zh@example.com",
+        locale="zh-CN",
+        reset_url="http://gw/r?token=t",
+        expire_time=_expiry(15),
+    )
+    await publish(service.redis, "identity", event, tenant_id="t1")
+    [mail] = await eventually(lambda: _async(smtp.to("zh@example.com")))
+    assert mail["Subject"] == "重置您的密码"
+    assert "15 分钟" in mail.get_body(("plain",)).get_content()
+
+
+async def test_registration_greets_in_the_inbox_and_verification_is_mailed(
+    service: Service, smtp: SmtpSink
+) -> None:
+    registered = identity.UserRegistered(
+        user_id=ALICE_ID, email="alice.reg@example.com", display_name="Alice", locale="en"
+    )
+    await publish(service.redis, "identity", registered, tenant_id="t1")
+
+    async def inbox() -> list[pb.Notification]:
+        answer = await service.stub.ListNotifications(
+            pb.ListNotificationsRequest(), metadata=ALICE, timeout=10
+        )
+        return [n for n in answer.notifications if n.template_id == "welcome"]
+
+    [welcome] = await eventually(inbox)
+    assert welcome.subject == "Welcome to chatmesh"
+    assert "Alice" in welcome.body
+    async with service.deps.sessions() as db:
+        known = (await db.execute(select(recipients).where(recipients.c.user_id == ALICE_ID))).one()
+    assert known.email == "alice.reg@example.com"
+
+    if hasattr(identity, "EmailVerificationRequested"):
+        verify = identity.EmailVerificationRequested(
+            user_id=ALICE_ID,
+            email="alice.reg@example.com",
+            verify_url="http://gw/verify-email?token=v1",
+            expire_time=_expiry(60),
+            reason="registration",
+        )
+        await publish(service.redis, "identity", verify, tenant_id="t1")
+        [mail] = await eventually(lambda: _async(smtp.to("alice.reg@example.com")))
+        assert "http://gw/verify-email?token=v1" in mail.get_body(("plain",)).get_content()
+        assert "Hi Alice" in mail.get_body(("plain",)).get_content()
+
+
+async def _async(value: object) -> object:
+    return value
