@@ -7,7 +7,7 @@ from chatmesh.analytics.v1 import alerts_pb2 as chatmesh_dot_analytics_dot_v1_do
 from chatmesh.analytics.v1 import reports_pb2 as chatmesh_dot_analytics_dot_v1_dot_reports__pb2
 from chatmesh.analytics.v1 import usage_pb2 as chatmesh_dot_analytics_dot_v1_dot_usage__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

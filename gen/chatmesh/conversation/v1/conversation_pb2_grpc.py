@@ -7,7 +7,7 @@ from chatmesh.conversation.v1 import conversations_pb2 as chatmesh_dot_conversat
 from chatmesh.conversation.v1 import messages_pb2 as chatmesh_dot_conversation_dot_v1_dot_messages__pb2
 from chatmesh.conversation.v1 import sharing_pb2 as chatmesh_dot_conversation_dot_v1_dot_sharing__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

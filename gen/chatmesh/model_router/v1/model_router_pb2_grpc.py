@@ -10,7 +10,7 @@ from chatmesh.model_router.v1 import quota_pb2 as chatmesh_dot_model__router_dot
 from chatmesh.model_router.v1 import routing_pb2 as chatmesh_dot_model__router_dot_v1_dot_routing__pb2
 from chatmesh.model_router.v1 import usage_pb2 as chatmesh_dot_model__router_dot_v1_dot_usage__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

@@ -7,7 +7,7 @@ from chatmesh.notification.v1 import notifications_pb2 as chatmesh_dot_notificat
 from chatmesh.notification.v1 import preferences_pb2 as chatmesh_dot_notification_dot_v1_dot_preferences__pb2
 from chatmesh.notification.v1 import templates_pb2 as chatmesh_dot_notification_dot_v1_dot_templates__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

@@ -7,7 +7,7 @@ from chatmesh.orchestrator.v1 import agents_pb2 as chatmesh_dot_orchestrator_dot
 from chatmesh.orchestrator.v1 import generation_pb2 as chatmesh_dot_orchestrator_dot_v1_dot_generation__pb2
 from chatmesh.orchestrator.v1 import tools_pb2 as chatmesh_dot_orchestrator_dot_v1_dot_tools__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
