@@ -8,6 +8,7 @@ from __future__ import annotations
 from chatmesh.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 
 from analytics.api.live import LiveApi
+from analytics.api.reports import ReportsApi
 from analytics.api.usage import UsageApi
 from analytics.deps import AnalyticsDeps
 from mesh.server import ServiceBinding, unimplemented
@@ -22,6 +23,7 @@ _Unbuilt = unimplemented(analytics_pb2_grpc.AnalyticsServiceServicer, issue="iss
 class AnalyticsServicer(
     UsageApi,
     LiveApi,
+    ReportsApi,
     _Unbuilt,  # type: ignore[misc,valid-type]
 ):
     def __init__(self, deps: AnalyticsDeps) -> None:
