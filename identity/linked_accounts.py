@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from identity.api.access_support import Caller
+from identity.api.access_support import Caller, guard_target
 from identity.api.account_support import target_user
 from identity.login import Origin
 from identity.store import audit
@@ -43,6 +43,7 @@ async def unlink_account(
 ) -> None:
     async with deps.sessions.begin() as db:
         user = await target_user(db, caller, user_ref, permission="users:update", for_update=True)
+        await guard_target(deps, caller, user.id, db)
         link = await link_store.get_link(db, user.id, link_id)
         if link is None:
             raise NotFound("linked account not found", reason="LINKED_ACCOUNT_NOT_FOUND")

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.domain.mfa import login_challenge
 from identity.domain.passwords import hash_password, needs_rehash, password_problems, verify_password
 from identity.domain.roles import USER
+from identity.domain.signup import email_domain
 from identity.domain.users import (
     DEFAULT_TENANT_SLUG,
     default_username,
@@ -28,6 +29,8 @@ from identity.domain.users import (
     normalize_email,
     username_problem,
 )
+from identity.email_verification import send_verification
+from identity.signup import check_seat, take_seat
 from identity.store import audit, outbox
 from identity.store import tenant_queries as tenant_store
 from identity.store import user_queries as user_store
@@ -38,11 +41,10 @@ from identity.throttle import LoginThrottle
 from identity.tokens import Subject, TokenPair
 from mesh.errors import (
     AlreadyExists,
+    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     PermissionDenied,
-    QuotaViolation,
-    ResourceExhausted,
     Unauthenticated,
 )
 from mesh.events import outbox as events_outbox
@@ -54,6 +56,7 @@ __all__ = [
     "LoginResult",
     "NewAccount",
     "Origin",
+    "account_violations",
     "change_password",
     "create_account",
     "login",
@@ -136,8 +139,10 @@ async def create_account(
     actor_id: str | None,
     signup: int,
     role_names: tuple[str, ...] = (USER,),
+    role_ids: tuple[uuid.UUID, ...] = (),
 ) -> UserRow:
-    """Validate, hash and insert a user with its roles, an audit row and UserRegistered, in ``db``."""
+    """Validate, hash and insert a user with its roles, an audit row, UserRegistered and a
+    verification link, in ``db``. The tenant's user limit is exact (tenant row locked)."""
     violations = account_violations(account)
     if violations:
         raise _invalid(violations)
@@ -148,16 +153,9 @@ async def create_account(
     email = normalize_email(account.email)
     if await user_store.user_by_email(db, tenant.id, email) is not None:
         raise AlreadyExists("an account with this email already exists", reason="EMAIL_TAKEN")
-    if (
-        tenant.max_users is not None
-        and await user_store.count_active_users(db, tenant.id) >= tenant.max_users
-    ):
-        raise ResourceExhausted(
-            "the tenant has reached its user limit",
-            [QuotaViolation(f"tenant:{tenant.id}", f"at most {tenant.max_users} active users")],
-            reason="TENANT_USER_LIMIT",
-        )
+    await check_seat(db, tenant)
     password_hash = await asyncio.to_thread(hash_password, account.password)
+    await take_seat(db, tenant)
     username = account.username.strip() or default_username(email)
     user_id = await user_store.insert_user(
         db,
@@ -172,6 +170,8 @@ async def create_account(
         role_id = await user_store.built_in_role_id(db, name)
         if role_id is not None:
             await user_store.grant_role(db, user_id, role_id)
+    for role_id in role_ids:
+        await user_store.grant_role(db, user_id, role_id)
     user = await user_store.get_user(db, user_id)
     assert user is not None
     await audit.record(
@@ -201,7 +201,17 @@ async def create_account(
         subject=str(user_id),
         actor_id=actor_id,
     )
+    await send_verification(deps, db, user, reason="registration")
     return user
+
+
+def unproven_domain_address(tenant: TenantRow, user: UserRow) -> bool:
+    """In a tenant admitting by email domain, an address of those domains logs in once proven."""
+    return (
+        tenant.signup_mode == "email_domains"
+        and not user.email_verified
+        and email_domain(user.email) in tenant.signup_domains
+    )
 
 
 def subject_of(user: UserRow) -> Subject:
@@ -250,6 +260,11 @@ async def login(
     if user.status != "active" or tenant.status != "active":
         await _audit_failure(deps, tenant, user, origin, f"account_{user.status}_tenant_{tenant.status}")
         raise PermissionDenied("this account cannot log in", reason="ACCOUNT_DISABLED")
+    if unproven_domain_address(tenant, user):
+        await _audit_failure(deps, tenant, user, origin, "email_not_verified")
+        raise FailedPrecondition(
+            "verify your email address first (follow the link mailed to you)", reason="EMAIL_NOT_VERIFIED"
+        )
     rehash = await asyncio.to_thread(hash_password, password) if needs_rehash(user.password_hash) else None
     result = await _finish_login(deps, user, origin, rehash)
     await throttle.succeeded(tenant_key, key)

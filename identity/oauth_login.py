@@ -38,7 +38,7 @@ from identity.domain.oauth import (
     require_provider_id,
     suggested_username,
 )
-from identity.domain.roles import USER
+from identity.domain.signup import signup_decision
 from identity.domain.users import (
     DEFAULT_TENANT_SLUG,
     MAX_DISPLAY_NAME_LENGTH,
@@ -48,6 +48,7 @@ from identity.domain.users import (
     username_problem,
 )
 from identity.login import Origin, subject_of
+from identity.signup import signup_role_id, take_seat
 from identity.store import audit, outbox
 from identity.store import mfa as mfa_store
 from identity.store import oauth as link_store
@@ -62,8 +63,6 @@ from mesh.errors import (
     FieldViolation,
     InvalidArgument,
     PermissionDenied,
-    QuotaViolation,
-    ResourceExhausted,
 )
 from mesh.events import outbox as events_outbox
 
@@ -298,15 +297,10 @@ async def _create_user(db: AsyncSession, profile: ExternalProfile, origin: Origi
             reason="OAUTH_EMAIL_TAKEN",
             metadata={"provider_id": profile.provider},
         )
-    if (
-        tenant.max_users is not None
-        and await user_store.count_active_users(db, tenant.id) >= tenant.max_users
-    ):
-        raise ResourceExhausted(
-            "the tenant has reached its user limit",
-            [QuotaViolation(f"tenant:{tenant.id}", f"at most {tenant.max_users} active users")],
-            reason="TENANT_USER_LIMIT",
-        )
+    decision = signup_decision(tenant.signup_mode, tenant.signup_domains, email, tenant_active=True)
+    if not decision.allowed or (decision.verify_first and not verified):
+        raise FailedPrecondition("sign-up is closed for this tenant", reason="SIGNUP_CLOSED")
+    await take_seat(db, tenant)
     username = suggested_username(profile)
     if username_problem(username):
         username = f"{profile.provider}-{uuid.uuid4().hex[:12]}"
@@ -322,7 +316,7 @@ async def _create_user(db: AsyncSession, profile: ExternalProfile, origin: Origi
         avatar_url=avatar,
         email_verified=verified,
     )
-    role_id = await user_store.built_in_role_id(db, USER)
+    role_id = await signup_role_id(db, tenant)
     if role_id is not None:
         await user_store.grant_role(db, user_id, role_id)
     user = await user_store.get_user(db, user_id)

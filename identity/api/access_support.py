@@ -16,7 +16,7 @@ from typing import Any, Literal
 import grpc
 from google.protobuf import timestamp_pb2
 
-from identity.domain.rbac import Grants
+from identity.domain.rbac import Grants, outranked_by
 from identity.store import audit
 from identity.store.access_runtime import AccessRuntime
 from identity.store.paging import Cursor, decode_cursor
@@ -41,12 +41,14 @@ __all__ = [
     "denials_audited",
     "encode_offset",
     "from_timestamp",
+    "guard_target",
     "optional_id",
     "origin_of",
     "page_size",
     "parse_cursor",
     "parse_id",
     "resolve_caller",
+    "resolve_person",
     "runtime",
     "to_timestamp",
 ]
@@ -115,6 +117,40 @@ async def resolve_caller(deps: Any) -> Caller:
     if grants is None or not grants.active:
         raise Unauthenticated("the calling user is unknown or disabled", reason="USER_INACTIVE")
     return Caller(principal, grants)
+
+
+async def resolve_person(deps: Any) -> Caller:
+    """The calling user, logged in with its own token: never an API key.
+
+    Credentials are managed by the person (keys, password, MFA, sessions, email): a key,
+    however restricted, must not mint a new key or change how its owner logs in.
+    """
+    caller = await resolve_caller(deps)
+    if caller.principal.kind != "user":
+        raise PermissionDenied(
+            "only a logged-in user can do this, not an API key", reason="USER_LOGIN_REQUIRED"
+        )
+    return caller
+
+
+async def guard_target(deps: Any, caller: Caller, user_id: uuid.UUID, db: Any = None) -> None:
+    """Refuse to act on another user who holds a permission the caller lacks.
+
+    Managing a user (editing it, changing its roles or status, minting its keys, ending its
+    sessions) may not reach above the caller: a tenant admin cannot manage a super_admin.
+    """
+    if user_id == caller.user_id:
+        return
+    target = await runtime(deps).roles.load(user_id, db)
+    if target is None:
+        return
+    beyond = outranked_by(caller.grants.permissions, target.permissions)
+    if beyond:
+        raise PermissionDenied(
+            "this user holds permissions you do not hold",
+            reason="PROTECTED_USER",
+            metadata={"permissions": ",".join(beyond[:20])},
+        )
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,25 @@ def quota_message(tenant: TenantRow) -> tenants_pb2.TenantQuota:
     )
 
 
+SIGNUP_MODE_ENUM = {
+    "open": tenants_pb2.SIGNUP_MODE_OPEN,
+    "invite_only": tenants_pb2.SIGNUP_MODE_INVITE_ONLY,
+    "email_domains": tenants_pb2.SIGNUP_MODE_EMAIL_DOMAINS,
+}
+SIGNUP_MODE_NAMES = {number: name for name, number in SIGNUP_MODE_ENUM.items()}
+
+
+def signup_message(tenant: TenantRow) -> tenants_pb2.TenantSignupPolicy:
+    return tenants_pb2.TenantSignupPolicy(
+        mode=SIGNUP_MODE_ENUM.get(tenant.signup_mode, tenants_pb2.SIGNUP_MODE_UNSPECIFIED),  # type: ignore[arg-type]
+        email_domains=list(tenant.signup_domains),
+        default_role_id=tenant.signup_role or "",
+    )
+
+
 def tenant_message(tenant: TenantRow) -> tenants_pb2.Tenant:
     return tenants_pb2.Tenant(
+        signup=signup_message(tenant),
         id=str(tenant.id),
         slug=tenant.slug,
         display_name=tenant.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from identity.api.auth import AuthApi
+from identity.api.email import EmailApi
 from identity.api.sessions import SessionsApi
 from identity.api.tenants import TenantsApi
 from identity.api.users import UsersApi
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["AccountsApi"]
 
 
-class AccountsApi(AuthApi, SessionsApi, TenantsApi, UsersApi):
+class AccountsApi(AuthApi, EmailApi, SessionsApi, TenantsApi, UsersApi):
     """Mixin of IdentityServicer; dependencies come from ``self.deps``."""
 
     deps: IdentityDeps

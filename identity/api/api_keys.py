@@ -2,9 +2,13 @@
 
 Own keys need ``api_keys:<action>``; another user's keys in the tenant need
 ``users:read`` / ``users:update`` as well (managing someone's credentials is managing
-that user). Keys of other tenants do not exist for the caller (NOT_FOUND), except for
-super_admin. Every change is audited and evented in its transaction and evicted from
-every instance's cache right after commit. Secrets are never logged.
+that user), and changing them is refused when that user holds a permission the caller
+lacks. Keys are managed with a user's login only: an API key cannot list, mint or
+change keys (a restricted key must not mint an unrestricted one). Keys of other
+tenants do not exist for the caller (NOT_FOUND), except for super_admin; keys are
+minted for others only inside the caller's own tenant. Every change is audited and
+evented in its transaction and evicted from every instance's cache right after commit.
+Secrets are never logged.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from identity.api.access_support import (
     Caller,
     Origin,
     denials_audited,
+    guard_target,
     optional_id,
     origin_of,
     page_size,
     parse_cursor,
     parse_id,
-    resolve_caller,
+    resolve_person,
     runtime,
     to_timestamp,
 )
@@ -42,6 +47,7 @@ from identity.api.api_key_messages import (
     update_values,
 )
 from identity.domain.api_keys import (
+    MAX_LIVE_KEYS_PER_OWNER,
     KeyView,
     client_ip_violation,
     display_prefix,
@@ -50,9 +56,17 @@ from identity.domain.api_keys import (
 )
 from identity.store import api_keys as store
 from identity.store import audit, outbox
+from identity.store import user_queries as user_store
 from identity.store.paging import encode_cursor
 from identity.store.rbac import user_standing
-from mesh.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from mesh.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    QuotaViolation,
+    ResourceExhausted,
+)
 from mesh.events import add as add_event
 
 if TYPE_CHECKING:
@@ -82,7 +96,7 @@ class ApiKeysApi:
     async def _create_api_key(
         self, request: api_keys_pb2.CreateApiKeyRequest, context: grpc.aio.ServicerContext
     ) -> api_keys_pb2.CreateApiKeyResponse:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         now = _now()
         owner_id = optional_id(request.owner_id, "owner_id") or caller.user_id
         values = creation_values(request.api_key, now)
@@ -90,7 +104,14 @@ class ApiKeysApi:
         secret = generate_secret()
         origin = origin_of(context)
         async with self.deps.sessions.begin() as session:
-            tenant_id = await self._owner_tenant(session, caller, owner_id, "users:update")
+            tenant_id = await self._owner_tenant(session, caller, owner_id)
+            await user_store.get_user(session, owner_id, for_update=True)  # one key count at a time
+            if await store.count_live_keys(session, owner_id) >= MAX_LIVE_KEYS_PER_OWNER:
+                raise ResourceExhausted(
+                    "too many API keys; delete unused ones first",
+                    [QuotaViolation(f"user:{owner_id}", f"at most {MAX_LIVE_KEYS_PER_OWNER} API keys")],
+                    reason="API_KEY_LIMIT",
+                )
             record = await store.insert_key(
                 session,
                 tenant_id=tenant_id,
@@ -110,7 +131,12 @@ class ApiKeysApi:
                 outcome="success",
                 ip=origin.ip,
                 user_agent=origin.user_agent,
-                metadata={"owner_id": str(owner_id), "name": key.name, "prefix": key.prefix},
+                metadata={
+                    "owner_id": str(owner_id),
+                    "name": key.name,
+                    "prefix": key.prefix,
+                    "for_another_user": owner_id != caller.user_id,
+                },
             )
             await add_event(
                 session,
@@ -133,7 +159,7 @@ class ApiKeysApi:
     async def GetApiKey(
         self, request: api_keys_pb2.GetApiKeyRequest, context: grpc.aio.ServicerContext
     ) -> api_keys_pb2.GetApiKeyResponse:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         key_id = parse_id(request.api_key_id, "api_key_id")
         async with self.deps.sessions() as session:
             record = await self._visible_key(session, caller, key_id, "read")
@@ -146,7 +172,7 @@ class ApiKeysApi:
     async def ListApiKeys(
         self, request: api_keys_pb2.ListApiKeysRequest, context: grpc.aio.ServicerContext
     ) -> api_keys_pb2.ListApiKeysResponse:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         size = page_size(request.page_size)
         after = parse_cursor(request.page_token)
         status = status_filter(request.status)
@@ -189,7 +215,7 @@ class ApiKeysApi:
     async def _update_api_key(
         self, request: api_keys_pb2.UpdateApiKeyRequest, context: grpc.aio.ServicerContext
     ) -> api_keys_pb2.UpdateApiKeyResponse:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         key_id = parse_id(request.api_key_id, "api_key_id")
         now = _now()
         origin = origin_of(context)
@@ -216,7 +242,7 @@ class ApiKeysApi:
     async def _delete_api_key(
         self, request: api_keys_pb2.DeleteApiKeyRequest, context: grpc.aio.ServicerContext
     ) -> api_keys_pb2.DeleteApiKeyResponse:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         key_id = parse_id(request.api_key_id, "api_key_id")
         origin = origin_of(context)
         async with self.deps.sessions.begin() as session:
@@ -237,7 +263,7 @@ class ApiKeysApi:
     async def _restore_api_key(
         self, request: api_keys_pb2.RestoreApiKeyRequest, context: grpc.aio.ServicerContext
     ) -> api_keys_pb2.RestoreApiKeyResponse:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         key_id = parse_id(request.api_key_id, "api_key_id")
         origin = origin_of(context)
         async with self.deps.sessions.begin() as session:
@@ -264,16 +290,20 @@ class ApiKeysApi:
             principal=principal_message(key, grants), api_key=key_message(key, now, last_used=now)
         )
 
-    async def _owner_tenant(
-        self, session: AsyncSession, caller: Caller, owner_id: uuid.UUID, permission: str
-    ) -> uuid.UUID:
-        """The tenant a key of ``owner_id`` belongs to, once the caller may act for that owner."""
+    async def _owner_tenant(self, session: AsyncSession, caller: Caller, owner_id: uuid.UUID) -> uuid.UUID:
+        """The tenant a new key of ``owner_id`` belongs to, once the caller may mint it.
+
+        Minting a key for someone else is how an admin provisions a service account's
+        credential; it stays inside the caller's own tenant (even for super_admin), needs
+        ``users:update`` and may not reach a user holding anything the caller lacks.
+        """
         if owner_id == caller.user_id:
             return caller.tenant_id
         standing = await user_standing(session, owner_id)
-        if standing is None or not caller.sees_tenant(standing.tenant_id):
+        if standing is None or standing.tenant_id != caller.tenant_id:
             raise NotFound("no such user", reason="USER_NOT_FOUND", metadata={"user_id": str(owner_id)})
-        caller.need(permission, standing.tenant_id)
+        caller.need("users:update", standing.tenant_id)
+        await guard_target(self.deps, caller, owner_id, session)
         if not standing.active:
             raise FailedPrecondition("the owner is not active", reason="USER_INACTIVE")
         return standing.tenant_id
@@ -297,6 +327,8 @@ class ApiKeysApi:
         caller.need(f"api_keys:{action}", tenant)
         if record.view.owner_id != caller.user_id:
             caller.need("users:read" if action == "read" else "users:update", tenant)
+            if action != "read":
+                await guard_target(self.deps, caller, record.view.owner_id, session)
         return record
 
     async def _audit(

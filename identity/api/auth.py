@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from chatmesh.events.v1 import identity_events_pb2
-from chatmesh.identity.v1 import auth_pb2
+from chatmesh.identity.v1 import auth_pb2, users_pb2
 
-from identity.api.access_support import resolve_caller
+from identity.api.access_support import resolve_caller, resolve_person
 from identity.api.account_messages import jwk_message, principal_message, user_message
 from identity.api.account_support import caller_claims, invalid, origin
+from identity.domain.passwords import hash_password
+from identity.domain.signup import SignupDecision, signup_decision
+from identity.domain.users import normalize_email
 from identity.login import (
     LoginResult,
     NewAccount,
+    account_violations,
     change_password,
     create_account,
     login,
@@ -22,9 +27,11 @@ from identity.login import (
     subject_for_refresh,
     subject_of,
 )
+from identity.signup import signup_role_id
 from identity.store import audit
+from identity.store.user_queries import user_by_email
 from identity.throttle import LoginThrottle
-from mesh.errors import FieldViolation, Unauthenticated
+from mesh.errors import FieldViolation, PermissionDenied, Unauthenticated
 from mesh.jwt_claims import MAX_TOKEN_LENGTH
 
 if TYPE_CHECKING:
@@ -33,12 +40,23 @@ if TYPE_CHECKING:
 __all__ = ["AuthApi"]
 
 BEARER = "Bearer"
+MAX_TENANT_REF = 255
+
+
+def _pending(email: str) -> auth_pb2.RegisterResponse:
+    """A registration waiting for the address to be proven: no tokens, nothing about the account."""
+    return auth_pb2.RegisterResponse(user=users_pb2.User(email=email), email_verification_required=True)
 
 
 class AuthApi:
     deps: IdentityDeps
 
     async def Register(self, request: auth_pb2.RegisterRequest, context: grpc.aio.ServicerContext) -> Any:
+        """Self-registration under the tenant's signup policy.
+
+        The input is checked before any tenant is looked up, and a tenant that does not exist
+        answers exactly like one whose signup is closed, so the answers reveal neither.
+        """
         where = origin(context)
         account = NewAccount(
             email=request.email,
@@ -47,10 +65,32 @@ class AuthApi:
             display_name=request.display_name,
             tenant=request.tenant,
         )
+        violations = account_violations(account)
+        if len(request.tenant) > MAX_TENANT_REF:
+            violations.append(FieldViolation("tenant", f"must be at most {MAX_TENANT_REF} characters"))
+        if violations:
+            raise invalid(violations)
+        email = normalize_email(request.email)
         async with self.deps.sessions.begin() as db:
             tenant = await resolve_tenant(db, request.tenant)
-            if tenant is None:
-                raise invalid([FieldViolation("tenant", "no such tenant")])
+            decision = (
+                signup_decision(
+                    tenant.signup_mode, tenant.signup_domains, email, tenant_active=tenant.status == "active"
+                )
+                if tenant is not None
+                else SignupDecision(allowed=False)
+            )
+            if tenant is None or not decision.allowed:
+                raise PermissionDenied(
+                    "self-registration is not open for this tenant; ask its administrator for an invitation",
+                    reason="SIGNUP_CLOSED",
+                )
+            if decision.verify_first and await user_by_email(db, tenant.id, email) is not None:
+                # Same answer, and about the same work, as a new account: the address's owner
+                # already has one, and nobody learns that here.
+                await asyncio.to_thread(hash_password, request.password)
+                return _pending(email)
+            role_id = await signup_role_id(db, tenant)
             user = await create_account(
                 self.deps,
                 db,
@@ -59,7 +99,11 @@ class AuthApi:
                 origin=where,
                 actor_id=None,
                 signup=identity_events_pb2.SIGNUP_METHOD_PASSWORD,
+                role_names=(),
+                role_ids=(role_id,) if role_id is not None else (),
             )
+            if decision.verify_first:
+                return _pending(email)
             pair = await self.deps.tokens.issue_pair(
                 db, subject_of(user), ip=where.ip, user_agent=where.user_agent
             )
@@ -158,7 +202,7 @@ class AuthApi:
         return auth_pb2.LogoutResponse()
 
     async def LogoutAll(self, request: auth_pb2.LogoutAllRequest, context: grpc.aio.ServicerContext) -> Any:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         claims = await caller_claims(self.deps)
         where = origin(context)
         async with self.deps.sessions.begin() as db:
@@ -182,7 +226,7 @@ class AuthApi:
     async def ChangePassword(
         self, request: auth_pb2.ChangePasswordRequest, context: grpc.aio.ServicerContext
     ) -> Any:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         caller.need("profile:update")
         claims = await caller_claims(self.deps)
         await change_password(
@@ -220,7 +264,7 @@ class AuthApi:
     async def RotateSigningKey(
         self, request: auth_pb2.RotateSigningKeyRequest, context: grpc.aio.ServicerContext
     ) -> Any:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         caller.need("signing_keys:rotate")
         key = await self.deps.tokens.keyring.rotate()
         where = origin(context)

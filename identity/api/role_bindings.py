@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.api.access_support import (
     Caller,
     denials_audited,
+    guard_target,
     optional_id,
     origin_of,
     page_of,
@@ -74,6 +75,7 @@ class RoleBindingsApi:
         async with self.deps.sessions.begin() as session:
             tenant_id = await self._user_tenant(session, caller, user_id)
             caller.need("roles:assign", tenant_id)
+            await guard_target(self.deps, caller, user_id, session)
             records = await store.role_records(session, tenant_id)
             record = find_role(records, request.role_id)
             if record is None:
@@ -91,6 +93,8 @@ class RoleBindingsApi:
                 await self._keep_one_super_admin(session, role, user_id)
                 changed = await store.unassign_role(session, user_id, role.id)
             if changed:
+                # Tokens carry roles: the user logs in again, so the old claim dies now.
+                await self.deps.tokens.revoke_user_sessions(user_id, db=session, reason="role_changed")
                 origin = origin_of(context)
                 await audit.record(
                     session,

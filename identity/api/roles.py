@@ -9,6 +9,7 @@ Changes are audited in their transaction and announced to every cache afterwards
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -34,7 +35,7 @@ from identity.api.role_messages import (
     read_fields,
     role_message,
 )
-from identity.domain.rbac import PERMISSION_CATALOGUE, find_cycle
+from identity.domain.rbac import PERMISSION_CATALOGUE, RoleNode, dependents, find_cycle
 from identity.store import audit
 from identity.store import rbac as store
 from mesh.errors import (
@@ -173,6 +174,8 @@ class RolesApi:
             await self._audit_role(
                 session, caller, context, "role.update", role.tenant_id, role.id, fields=",".join(paths)
             )
+            if fields.permissions is not None or fields.parents is not None:
+                await self._end_holder_sessions(session, graph, role.id)
             records = await store.role_records(session, role.tenant_id)
         await runtime(self.deps).roles_changed()
         return rbac_pb2.UpdateRoleResponse(role=_message(records, role.id))
@@ -194,6 +197,8 @@ class RolesApi:
             if role.built_in or role.tenant_id is None:
                 raise FailedPrecondition("built-in roles cannot be deleted", reason="ROLE_BUILT_IN")
             await store.lock_roles(session, role.tenant_id)
+            graph = await store.load_graph(session, role.tenant_id)
+            await self._end_holder_sessions(session, graph, role.id)
             holders = await store.delete_role(session, role.id)
             await self._audit_role(
                 session,
@@ -207,6 +212,14 @@ class RolesApi:
             )
         await runtime(self.deps).roles_changed()
         return rbac_pb2.DeleteRoleResponse()
+
+    async def _end_holder_sessions(
+        self, session: AsyncSession, graph: Mapping[uuid.UUID, RoleNode], role_id: uuid.UUID
+    ) -> None:
+        """Whoever holds the role, directly or by inheritance, logs in again to carry the change:
+        tokens carry roles, so none issued before the change may outlive it."""
+        for user_id in await store.holders_of_any(session, dependents(graph, role_id)):
+            await self.deps.tokens.revoke_user_sessions(user_id, db=session, reason="role_changed")
 
     async def _find(
         self, session: AsyncSession, caller: Caller, key: str

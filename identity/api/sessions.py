@@ -1,4 +1,9 @@
-"""ListSessions and RevokeSession: a user's logins (refresh-token families)."""
+"""ListSessions and RevokeSession: a user's logins (refresh-token families).
+
+Sessions are a person's business: an API key sees none of them, and nobody lists or
+ends the sessions of a user holding a permission they lack (their IPs and devices
+included).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from chatmesh.identity.v1 import auth_pb2
 
-from identity.api.access_support import page_size, parse_cursor, resolve_caller
+from identity.api.access_support import guard_target, page_size, parse_cursor, resolve_person
 from identity.api.account_messages import session_message
 from identity.api.account_support import caller_claims, invalid, origin, target_user
 from identity.store import audit
@@ -28,12 +33,13 @@ class SessionsApi:
     async def ListSessions(
         self, request: auth_pb2.ListSessionsRequest, context: grpc.aio.ServicerContext
     ) -> Any:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         limit = page_size(request.page_size)
         after = parse_cursor(request.page_token)
         claims = await caller_claims(self.deps)
         async with self.deps.sessions() as db:
             user = await target_user(db, caller, request.user_id, permission="users:read")
+            await guard_target(self.deps, caller, user.id, db)
             rows = await session_store.list_sessions(db, user.id, limit=limit + 1, after=after)
         page, more = rows[:limit], len(rows) > limit
         current = claims.session_id if claims else ""
@@ -45,7 +51,7 @@ class SessionsApi:
     async def RevokeSession(
         self, request: auth_pb2.RevokeSessionRequest, context: grpc.aio.ServicerContext
     ) -> Any:
-        caller = await resolve_caller(self.deps)
+        caller = await resolve_person(self.deps)
         try:
             session_id = uuid.UUID(request.session_id)
         except ValueError:
@@ -53,6 +59,7 @@ class SessionsApi:
         where = origin(context)
         async with self.deps.sessions.begin() as db:
             user = await target_user(db, caller, request.user_id, permission="users:update")
+            await guard_target(self.deps, caller, user.id, db)
             session = await session_store.get_session(db, session_id)
             if session is None or session.user_id != user.id:
                 raise NotFound("session not found", reason="SESSION_NOT_FOUND")

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.api.access_support import Caller, page_size, parse_cursor, resolve_caller, to_timestamp
 from identity.api.account_messages import TENANT_STATUS_NAMES, quota_message, tenant_message
 from identity.api.account_support import invalid, mask_paths, origin
+from identity.api.tenant_signup import SIGNUP_PATHS, check_signup_role, signup_values
 from identity.domain.users import DEFAULT_TENANT_SLUG, slug_problem, tenant_name_problem
 from identity.login import Origin
 from identity.store import audit, outbox
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TenantsApi"]
 
-_TENANT_PATHS = {"display_name", "status", "quota", *(f"quota.{c}" for c in QUOTA_COLUMNS)}
+_TENANT_PATHS = {"display_name", "status", "quota", *(f"quota.{c}" for c in QUOTA_COLUMNS), *SIGNUP_PATHS}
 
 
 def _quota_values(quota: tenants_pb2.TenantQuota, columns: list[str], prefix: str) -> dict[str, int | None]:
@@ -114,10 +115,20 @@ class TenantsApi:
         if violations:
             raise invalid(violations)
         quota = _quota_values(given.quota, list(QUOTA_COLUMNS), "tenant.quota.")
+        signup = (
+            signup_values(given.signup, ["signup"], None, "tenant.signup.")
+            if given.HasField("signup")
+            else {}
+        )
         async with self.deps.sessions.begin() as db:
             tenant_id = await tenant_store.insert_tenant(
                 db, slug=slug, name=given.display_name.strip(), quota=quota
             )
+            if signup:
+                created = await tenant_store.get_tenant(db, tenant_id)
+                assert created is not None
+                await check_signup_role(db, caller, created, signup.get("signup_role"))  # type: ignore[arg-type]
+                await tenant_store.update_tenant(db, tenant_id, signup)
             await self._audit_tenant(db, caller, origin(context), "tenant.create", tenant_id, slug=slug)
             tenant = await tenant_store.get_tenant(db, tenant_id)
             assert tenant is not None
@@ -166,7 +177,9 @@ class TenantsApi:
     ) -> Any:
         caller = await resolve_caller(self.deps)
         given = request.tenant
-        populated = [f.name for f, _ in given.ListFields() if f.name in ("display_name", "status", "quota")]
+        populated = [
+            f.name for f, _ in given.ListFields() if f.name in ("display_name", "status", "quota", "signup")
+        ]
         paths = mask_paths(request.update_mask, _TENANT_PATHS, populated=populated)
         values: dict[str, object] = {}
         violations: list[FieldViolation] = []
@@ -188,8 +201,22 @@ class TenantsApi:
             list(QUOTA_COLUMNS) if "quota" in paths else [p[6:] for p in paths if p.startswith("quota.")]
         )
         values.update(_quota_values(given.quota, columns, "tenant.quota."))
+        signup_paths = [p for p in paths if p in SIGNUP_PATHS]
         async with self.deps.sessions.begin() as db:
-            tenant = await _visible_tenant(db, caller, request.tenant_id, "tenants:update", for_update=True)
+            # The signup policy is the tenant admin's (users:create); the rest is super_admin's.
+            tenant = await _visible_tenant(
+                db,
+                caller,
+                request.tenant_id,
+                "tenants:update" if len(signup_paths) < len(paths) else "users:create",
+                for_update=True,
+            )
+            if signup_paths:
+                caller.need("users:create", tenant.id)
+                signup = signup_values(given.signup, signup_paths, tenant, "tenant.signup.")
+                if "signup_role" in signup:
+                    await check_signup_role(db, caller, tenant, signup["signup_role"])  # type: ignore[arg-type]
+                values.update(signup)
             if values.get("status") == "suspended" and tenant.slug == DEFAULT_TENANT_SLUG:
                 raise FailedPrecondition("the default tenant cannot be suspended", reason="DEFAULT_TENANT")
             await tenant_store.update_tenant(db, tenant.id, values)

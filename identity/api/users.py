@@ -15,11 +15,11 @@ from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import users_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.api.access_support import Caller, page_size, parse_cursor, resolve_caller
+from identity.api.access_support import Caller, guard_target, page_size, parse_cursor, resolve_caller
 from identity.api.account_messages import USER_STATUS_NAMES, user_message
 from identity.api.account_support import invalid, mask_paths, origin, target_user
 from identity.api.role_messages import effective_permissions, find_role, no_escalation
-from identity.domain.roles import SUPER_ADMIN, USER
+from identity.domain.roles import USER
 from identity.domain.users import (
     avatar_url_problem,
     display_name_problem,
@@ -28,7 +28,9 @@ from identity.domain.users import (
     normalize_email,
     username_problem,
 )
+from identity.email_verification import email_changed
 from identity.login import NewAccount, Origin, create_account
+from identity.signup import take_seat
 from identity.store import audit
 from identity.store import mfa as mfa_store
 from identity.store import rbac as rbac_store
@@ -201,6 +203,11 @@ class UsersApi:
     async def UpdateUser(
         self, request: users_pb2.UpdateUserRequest, context: grpc.aio.ServicerContext
     ) -> Any:
+        """Profile edits; another user only if the caller holds all it holds.
+
+        A changed email is unverified until the new address proves itself, and the old
+        address is told (UserEmailChanged): the email is where password resets go.
+        """
         caller = await resolve_caller(self.deps)
         given = request.user
         populated = [f.name for f, _ in given.ListFields() if f.name in _ADMIN_PATHS]
@@ -214,13 +221,26 @@ class UsersApi:
                 for_update=True,
             )
             own = user.id == caller.user_id
+            if not own:
+                await guard_target(self.deps, caller, user.id, db)
             allowed = _ADMIN_PATHS if (not own or caller.can("users:update")) else _SELF_PATHS
             paths = mask_paths(request.update_mask, allowed, populated=populated)
             values = _profile_values(given, paths)
+            email_changes = "email" in values and values["email"] != user.email
+            if not email_changes:
+                values.pop("email", None)
+                values.pop("email_verified", None)
+            elif caller.principal.kind != "user":
+                raise PermissionDenied(
+                    "an email address is changed by a logged-in user, not an API key",
+                    reason="USER_LOGIN_REQUIRED",
+                )
             await user_store.update_profile(db, user.id, values)
             await self._audit_user(db, caller, origin(context), "user.update", user, fields=",".join(paths))
             updated = await user_store.get_user(db, user.id)
             assert updated is not None
+            if email_changes:
+                await email_changed(self.deps, db, user, updated, actor_id=str(caller.user_id))
             mfa = await _mfa_enabled(db, user.id)
         return users_pb2.UpdateUserResponse(user=user_message(updated, mfa_enabled=mfa))
 
@@ -240,8 +260,7 @@ class UsersApi:
             user = await target_user(db, caller, raw_id, permission=permission, for_update=True)
             if user.id == caller.user_id:
                 raise FailedPrecondition("you cannot change your own account status", reason="OWN_ACCOUNT")
-            if SUPER_ADMIN in user.role_ids and not caller.grants.is_super_admin:
-                raise PermissionDenied("only a super_admin can change a super_admin", reason="PROTECTED_USER")
+            await guard_target(self.deps, caller, user.id, db)
             if user.status == to:
                 return user
             if user.status not in allowed_from:
@@ -250,10 +269,13 @@ class UsersApi:
                     reason="USER_STATUS",
                     metadata={"status": user.status},
                 )
+            if to == "active":
+                tenant = await tenant_store.get_tenant(db, user.tenant_id)
+                if tenant is not None:
+                    await take_seat(db, tenant)
             await user_store.set_status(db, user.id, to)
-            revoked = 0
-            if to in ("disabled", "deleted"):
-                revoked = await self.deps.tokens.revoke_user_sessions(user.id, db=db, reason=f"user_{to}")
+            # Any change of standing ends the user's sessions, so no token outlives it.
+            revoked = await self.deps.tokens.revoke_user_sessions(user.id, db=db, reason=f"user_{to}")
             await self._audit_user(
                 db, caller, origin(context), action, user, revoked_sessions=revoked, **meta
             )

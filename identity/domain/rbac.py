@@ -25,9 +25,11 @@ __all__ = [
     "Grants",
     "RoleNode",
     "ancestors",
+    "dependents",
     "find_cycle",
     "first_grant",
     "matches",
+    "outranked_by",
     "permission_error",
     "role_name_error",
     "uncovered",
@@ -73,6 +75,15 @@ def uncovered(held: Iterable[str], wanted: Iterable[str]) -> list[str]:
     return sorted({w for w in wanted if not any(matches(h, w) for h in held)})
 
 
+def outranked_by(actor: Iterable[str], target: Iterable[str]) -> list[str]:
+    """What ``target`` holds that ``actor`` does not: non-empty means the target ranks above.
+
+    The same no-escalation rule as granting roles: nobody manages (edits, disables, mints
+    keys for, ends the sessions of) a user holding a permission they lack themselves.
+    """
+    return uncovered(actor, target)
+
+
 @dataclass(frozen=True)
 class RoleNode:
     """A role as the resolver sees it; ``key`` is the public id (name for built-ins, uuid for custom)."""
@@ -105,6 +116,11 @@ def ancestors(graph: Mapping[uuid.UUID, RoleNode], start: Iterable[uuid.UUID]) -
             following.extend(node.parents)
         frontier = following
     return order
+
+
+def dependents(graph: Mapping[uuid.UUID, RoleNode], role_id: uuid.UUID) -> list[uuid.UUID]:
+    """``role_id`` and every role inheriting from it: whose grants change when it changes."""
+    return [node_id for node_id in graph if any(n.id == role_id for n in ancestors(graph, [node_id]))]
 
 
 def find_cycle(

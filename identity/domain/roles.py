@@ -33,6 +33,12 @@ BUILT_IN_ROLES: tuple[RoleSpec, ...] = (
             "messages:*",
             "models:list",
             "chat:create",
+            "embeddings:create",
+            # Own keys only: another user's keys also need users:read/users:update.
+            "api_keys:create",
+            "api_keys:read",
+            "api_keys:update",
+            "api_keys:delete",
             "knowledge_bases:read",
             "documents:read",
             "usage:read",

@@ -113,6 +113,16 @@ async def insert_key(session: AsyncSession, **values: Any) -> KeyRecord:
     return _record(row)
 
 
+async def count_live_keys(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    """Keys of ``owner_id`` not deleted (active, disabled, expired or exhausted alike)."""
+    stmt = (
+        select(func.count())
+        .select_from(api_keys)
+        .where(api_keys.c.owner_id == owner_id, api_keys.c.deleted_at.is_(None))
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def key_by_id(
     session: AsyncSession, key_id: uuid.UUID, *, for_update: bool = False
 ) -> KeyRecord | None:

@@ -176,6 +176,14 @@ async def holders_of(session: AsyncSession, role_id: uuid.UUID) -> list[uuid.UUI
     return list((await session.execute(stmt)).scalars())
 
 
+async def holders_of_any(session: AsyncSession, role_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Users holding any of ``role_ids`` directly, each once."""
+    if not role_ids:
+        return []
+    stmt = select(user_roles.c.user_id).where(user_roles.c.role_id.in_(list(role_ids))).distinct()
+    return list((await session.execute(stmt)).scalars())
+
+
 async def assign_role(session: AsyncSession, user_id: uuid.UUID, role_id: uuid.UUID) -> bool:
     """True when the binding is new."""
     stmt = (

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from identity.domain.signup import default_mode
 from identity.store.tables import roles, tenants, user_roles, users
 
 _BOOTSTRAP_LOCK = 0x63_68_61_74_6D_65_73_68  # "chatmesh": one seeding transaction at a time
@@ -35,7 +36,11 @@ async def tenant_id_by_slug(conn: AsyncConnection, slug: str) -> uuid.UUID | Non
 
 async def insert_tenant(conn: AsyncConnection, slug: str, name: str) -> uuid.UUID:
     return (
-        await conn.execute(tenants.insert().values(slug=slug, name=name).returning(tenants.c.id))
+        await conn.execute(
+            tenants.insert()
+            .values(slug=slug, name=name, signup_mode=default_mode(slug))
+            .returning(tenants.c.id)
+        )
     ).scalar_one()
 
 

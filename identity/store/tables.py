@@ -62,6 +62,11 @@ tenants = Table(
     _created_at(),
     _updated_at(),
     Column("deleted_at", DateTime(timezone=True), nullable=True),
+    # Self-registration policy (identity.domain.signup); the default tenant is made 'open'.
+    Column("signup_mode", Text, nullable=False, server_default="invite_only"),
+    Column("signup_domains", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    # Role key a self-registered user gets (built-in name or custom role id); NULL: `user`.
+    Column("signup_role", Text, nullable=True),
     UniqueConstraint("slug"),
     CheckConstraint("max_users >= 0", name="max_users_non_negative"),
     CheckConstraint("status IN ('active', 'suspended', 'deleted')", name="status_known"),
@@ -69,6 +74,7 @@ tenants = Table(
     CheckConstraint("tokens_per_month >= 0", name="tokens_per_month_non_negative"),
     CheckConstraint("requests_per_minute >= 0", name="requests_per_minute_non_negative"),
     CheckConstraint("storage_bytes >= 0", name="storage_bytes_non_negative"),
+    CheckConstraint("signup_mode IN ('open', 'invite_only', 'email_domains')", name="signup_mode_known"),
 )
 
 users = Table(

@@ -24,6 +24,7 @@ __all__ = [
     "get_tenant",
     "insert_tenant",
     "list_tenants",
+    "lock_tenant",
     "tenant_by_slug",
     "update_tenant",
 ]
@@ -44,6 +45,9 @@ class TenantRow:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    signup_mode: str = "invite_only"
+    signup_domains: tuple[str, ...] = ()
+    signup_role: str | None = None
 
 
 def _select() -> Select[tuple[object, ...]]:
@@ -59,7 +63,16 @@ def _select() -> Select[tuple[object, ...]]:
         tenants.c.created_at,
         tenants.c.updated_at,
         tenants.c.deleted_at,
+        tenants.c.signup_mode,
+        tenants.c.signup_domains,
+        tenants.c.signup_role,
     )
+
+
+def _row(mapping: Mapping[str, object]) -> TenantRow:
+    values = dict(mapping)
+    values["signup_domains"] = tuple(values.get("signup_domains") or ())  # type: ignore[call-overload]
+    return TenantRow(**values)  # type: ignore[arg-type]
 
 
 async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool = False) -> TenantRow | None:
@@ -67,12 +80,17 @@ async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool
     if for_update:
         stmt = stmt.with_for_update()
     row = (await db.execute(stmt)).one_or_none()
-    return None if row is None else TenantRow(**row._mapping)
+    return None if row is None else _row(row._mapping)
+
+
+async def lock_tenant(db: AsyncSession, tenant_id: uuid.UUID) -> TenantRow | None:
+    """The tenant row locked until commit: user-limit checks and inserts serialise on it."""
+    return await get_tenant(db, tenant_id, for_update=True)
 
 
 async def tenant_by_slug(db: AsyncSession, slug: str) -> TenantRow | None:
     row = (await db.execute(_select().where(tenants.c.slug == slug))).one_or_none()
-    return None if row is None else TenantRow(**row._mapping)
+    return None if row is None else _row(row._mapping)
 
 
 async def insert_tenant(
@@ -99,7 +117,7 @@ async def list_tenants(
     if after is not None:
         stmt = stmt.where(after_cursor(tenants.c.created_at, tenants.c.id, after))
     stmt = stmt.order_by(tenants.c.created_at.desc(), tenants.c.id.desc()).limit(limit)
-    return [TenantRow(**row._mapping) for row in await db.execute(stmt)]
+    return [_row(row._mapping) for row in await db.execute(stmt)]
 
 
 async def update_tenant(db: AsyncSession, tenant_id: uuid.UUID, values: Mapping[str, object]) -> None:

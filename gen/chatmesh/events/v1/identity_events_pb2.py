@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(chatmesh/events/v1/identity_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\x01\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0e\n\x06locale\x18\x05 \x01(\t\x12\x37\n\rsignup_method\x18\x06 \x01(\x0e\x32 .chatmesh.events.v1.SignupMethod\x12\x13\n\x0bprovider_id\x18\x07 \x01(\t\"\x8c\x01\n\x16PasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\x12\x11\n\treset_url\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x84\x01\n\rApiKeyCreated\x12\x12\n\napi_key_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\rApiKeyRevoked\x12\x12\n\napi_key_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"u\n\x12TenantQuotaChanged\x12\x18\n\x10tokens_per_month\x18\x01 \x01(\x03\x12\x1b\n\x13requests_per_minute\x18\x02 \x01(\x05\x12\x15\n\rstorage_bytes\x18\x03 \x01(\x03\x12\x11\n\tmax_users\x18\x04 \x01(\x05*{\n\x0cSignupMethod\x12\x1d\n\x19SIGNUP_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n\x16SIGNUP_METHOD_PASSWORD\x10\x01\x12\x17\n\x13SIGNUP_METHOD_OAUTH\x10\x02\x12\x17\n\x13SIGNUP_METHOD_ADMIN\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(chatmesh/events/v1/identity_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\x01\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0e\n\x06locale\x18\x05 \x01(\t\x12\x37\n\rsignup_method\x18\x06 \x01(\x0e\x32 .chatmesh.events.v1.SignupMethod\x12\x13\n\x0bprovider_id\x18\x07 \x01(\t\"\x8c\x01\n\x16PasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\x12\x11\n\treset_url\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x84\x01\n\rApiKeyCreated\x12\x12\n\napi_key_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\rApiKeyRevoked\x12\x12\n\napi_key_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"u\n\x12TenantQuotaChanged\x12\x18\n\x10tokens_per_month\x18\x01 \x01(\x03\x12\x1b\n\x13requests_per_minute\x18\x02 \x01(\x05\x12\x15\n\rstorage_bytes\x18\x03 \x01(\x03\x12\x11\n\tmax_users\x18\x04 \x01(\x05\"\xa1\x01\n\x1a\x45mailVerificationRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\x12\x12\n\nverify_url\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x06 \x01(\t\"k\n\x10UserEmailChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\told_email\x18\x02 \x01(\t\x12\x11\n\tnew_email\x18\x03 \x01(\t\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\"3\n\x11UserEmailVerified\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t*{\n\x0cSignupMethod\x12\x1d\n\x19SIGNUP_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n\x16SIGNUP_METHOD_PASSWORD\x10\x01\x12\x17\n\x13SIGNUP_METHOD_OAUTH\x10\x02\x12\x17\n\x13SIGNUP_METHOD_ADMIN\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatmesh.events.v1.identity_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNUPMETHOD']._serialized_start=750
-  _globals['_SIGNUPMETHOD']._serialized_end=873
+  _globals['_SIGNUPMETHOD']._serialized_start=1076
+  _globals['_SIGNUPMETHOD']._serialized_end=1199
   _globals['_USERREGISTERED']._serialized_start=98
   _globals['_USERREGISTERED']._serialized_end=280
   _globals['_PASSWORDRESETREQUESTED']._serialized_start=283
@@ -44,4 +44,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APIKEYREVOKED']._serialized_end=629
   _globals['_TENANTQUOTACHANGED']._serialized_start=631
   _globals['_TENANTQUOTACHANGED']._serialized_end=748
+  _globals['_EMAILVERIFICATIONREQUESTED']._serialized_start=751
+  _globals['_EMAILVERIFICATIONREQUESTED']._serialized_end=912
+  _globals['_USEREMAILCHANGED']._serialized_start=914
+  _globals['_USEREMAILCHANGED']._serialized_end=1021
+  _globals['_USEREMAILVERIFIED']._serialized_start=1023
+  _globals['_USEREMAILVERIFIED']._serialized_end=1074
 # @@protoc_insertion_point(module_scope)

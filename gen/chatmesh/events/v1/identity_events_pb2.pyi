@@ -87,3 +87,41 @@ class TenantQuotaChanged(_message.Message):
     storage_bytes: int
     max_users: int
     def __init__(self, tokens_per_month: _Optional[int] = ..., requests_per_minute: _Optional[int] = ..., storage_bytes: _Optional[int] = ..., max_users: _Optional[int] = ...) -> None: ...
+
+class EmailVerificationRequested(_message.Message):
+    __slots__ = ("user_id", "email", "locale", "verify_url", "expire_time", "reason")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    VERIFY_URL_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    email: str
+    locale: str
+    verify_url: str
+    expire_time: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., locale: _Optional[str] = ..., verify_url: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class UserEmailChanged(_message.Message):
+    __slots__ = ("user_id", "old_email", "new_email", "locale", "actor_id")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    OLD_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    NEW_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    old_email: str
+    new_email: str
+    locale: str
+    actor_id: str
+    def __init__(self, user_id: _Optional[str] = ..., old_email: _Optional[str] = ..., new_email: _Optional[str] = ..., locale: _Optional[str] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class UserEmailVerified(_message.Message):
+    __slots__ = ("user_id", "email")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    email: str
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...

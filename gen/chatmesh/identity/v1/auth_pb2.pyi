@@ -63,18 +63,20 @@ class RegisterRequest(_message.Message):
     def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ..., username: _Optional[str] = ..., display_name: _Optional[str] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class RegisterResponse(_message.Message):
-    __slots__ = ("user", "access_token", "refresh_token", "expires_in", "token_type")
+    __slots__ = ("user", "access_token", "refresh_token", "expires_in", "token_type", "email_verification_required")
     USER_FIELD_NUMBER: _ClassVar[int]
     ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
     REFRESH_TOKEN_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_IN_FIELD_NUMBER: _ClassVar[int]
     TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_VERIFICATION_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     user: _users_pb2.User
     access_token: str
     refresh_token: str
     expires_in: int
     token_type: str
-    def __init__(self, user: _Optional[_Union[_users_pb2.User, _Mapping]] = ..., access_token: _Optional[str] = ..., refresh_token: _Optional[str] = ..., expires_in: _Optional[int] = ..., token_type: _Optional[str] = ...) -> None: ...
+    email_verification_required: bool
+    def __init__(self, user: _Optional[_Union[_users_pb2.User, _Mapping]] = ..., access_token: _Optional[str] = ..., refresh_token: _Optional[str] = ..., expires_in: _Optional[int] = ..., token_type: _Optional[str] = ..., email_verification_required: _Optional[bool] = ...) -> None: ...
 
 class LoginRequest(_message.Message):
     __slots__ = ("email", "password", "tenant")
@@ -229,6 +231,24 @@ class ResetPasswordRequest(_message.Message):
     def __init__(self, token: _Optional[str] = ..., new_password: _Optional[str] = ...) -> None: ...
 
 class ResetPasswordResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class VerifyEmailRequest(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    def __init__(self, token: _Optional[str] = ...) -> None: ...
+
+class VerifyEmailResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RequestEmailVerificationRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RequestEmailVerificationResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 

@@ -12,7 +12,7 @@ from chatmesh.identity.v1 import rbac_pb2 as chatmesh_dot_identity_dot_v1_dot_rb
 from chatmesh.identity.v1 import tenants_pb2 as chatmesh_dot_identity_dot_v1_dot_tenants__pb2
 from chatmesh.identity.v1 import users_pb2 as chatmesh_dot_identity_dot_v1_dot_users__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -104,6 +104,16 @@ class IdentityServiceStub:
                 '/chatmesh.identity.v1.IdentityService/ResetPassword',
                 request_serializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.ResetPasswordRequest.SerializeToString,
                 response_deserializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.ResetPasswordResponse.FromString,
+                _registered_method=True)
+        self.VerifyEmail = channel.unary_unary(
+                '/chatmesh.identity.v1.IdentityService/VerifyEmail',
+                request_serializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.VerifyEmailRequest.SerializeToString,
+                response_deserializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.VerifyEmailResponse.FromString,
+                _registered_method=True)
+        self.RequestEmailVerification = channel.unary_unary(
+                '/chatmesh.identity.v1.IdentityService/RequestEmailVerification',
+                request_serializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.RequestEmailVerificationRequest.SerializeToString,
+                response_deserializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.RequestEmailVerificationResponse.FromString,
                 _registered_method=True)
         self.ListSessions = channel.unary_unary(
                 '/chatmesh.identity.v1.IdentityService/ListSessions',
@@ -424,6 +434,21 @@ class IdentityServiceServicer:
     def ResetPassword(self, request, context):
         """Sets a new password with a reset token (expiry and single use checked) and
         revokes every existing session of the user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyEmail(self, request, context):
+        """Proves the caller owns an address: marks the user's email verified with the
+        token mailed by EmailVerificationRequested (single use, expires after a day).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestEmailVerification(self, request, context):
+        """Mails the caller a new verification link for its current, unverified address.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -810,6 +835,16 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ResetPassword,
                     request_deserializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.ResetPasswordRequest.FromString,
                     response_serializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.ResetPasswordResponse.SerializeToString,
+            ),
+            'VerifyEmail': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyEmail,
+                    request_deserializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.VerifyEmailRequest.FromString,
+                    response_serializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.VerifyEmailResponse.SerializeToString,
+            ),
+            'RequestEmailVerification': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestEmailVerification,
+                    request_deserializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.RequestEmailVerificationRequest.FromString,
+                    response_serializer=chatmesh_dot_identity_dot_v1_dot_auth__pb2.RequestEmailVerificationResponse.SerializeToString,
             ),
             'ListSessions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSessions,
@@ -1360,6 +1395,60 @@ class IdentityService:
             '/chatmesh.identity.v1.IdentityService/ResetPassword',
             chatmesh_dot_identity_dot_v1_dot_auth__pb2.ResetPasswordRequest.SerializeToString,
             chatmesh_dot_identity_dot_v1_dot_auth__pb2.ResetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyEmail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatmesh.identity.v1.IdentityService/VerifyEmail',
+            chatmesh_dot_identity_dot_v1_dot_auth__pb2.VerifyEmailRequest.SerializeToString,
+            chatmesh_dot_identity_dot_v1_dot_auth__pb2.VerifyEmailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestEmailVerification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatmesh.identity.v1.IdentityService/RequestEmailVerification',
+            chatmesh_dot_identity_dot_v1_dot_auth__pb2.RequestEmailVerificationRequest.SerializeToString,
+            chatmesh_dot_identity_dot_v1_dot_auth__pb2.RequestEmailVerificationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,47 +26,51 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chatmesh/identity/v1/tenants.proto\x12\x14\x63hatmesh.identity.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x02\n\x06Tenant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x32\n\x06status\x18\x04 \x01(\x0e\x32\".chatmesh.identity.v1.TenantStatus\x12\x30\n\x05quota\x18\x05 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65lete_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"n\n\x0bTenantQuota\x12\x18\n\x10tokens_per_month\x18\x01 \x01(\x03\x12\x1b\n\x13requests_per_minute\x18\x02 \x01(\x05\x12\x15\n\rstorage_bytes\x18\x03 \x01(\x03\x12\x11\n\tmax_users\x18\x04 \x01(\x05\"\x8a\x01\n\x10TenantQuotaUsage\x12\x19\n\x11tokens_this_month\x18\x01 \x01(\x03\x12\x15\n\rstorage_bytes\x18\x02 \x01(\x03\x12\r\n\x05users\x18\x03 \x01(\x05\x12\x35\n\x11period_start_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"C\n\x13\x43reateTenantRequest\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"D\n\x14\x43reateTenantResponse\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"%\n\x10GetTenantRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"A\n\x11GetTenantResponse\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"Q\n\x12ListTenantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x03 \x01(\x08\"]\n\x13ListTenantsResponse\x12-\n\x07tenants\x18\x01 \x03(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x87\x01\n\x13UpdateTenantRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12,\n\x06tenant\x18\x02 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"D\n\x14UpdateTenantResponse\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"(\n\x13\x44\x65leteTenantRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteTenantResponse\"*\n\x15GetTenantQuotaRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"\x81\x01\n\x16GetTenantQuotaResponse\x12\x30\n\x05quota\x18\x01 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota\x12\x35\n\x05usage\x18\x02 \x01(\x0b\x32&.chatmesh.identity.v1.TenantQuotaUsage\"\x90\x01\n\x18UpdateTenantQuotaRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x30\n\x05quota\x18\x02 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"M\n\x19UpdateTenantQuotaResponse\x12\x30\n\x05quota\x18\x01 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota*\x7f\n\x0cTenantStatus\x12\x1d\n\x19TENANT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14TENANT_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17TENANT_STATUS_SUSPENDED\x10\x02\x12\x19\n\x15TENANT_STATUS_DELETED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chatmesh/identity/v1/tenants.proto\x12\x14\x63hatmesh.identity.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x02\n\x06Tenant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x32\n\x06status\x18\x04 \x01(\x0e\x32\".chatmesh.identity.v1.TenantStatus\x12\x30\n\x05quota\x18\x05 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65lete_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x06signup\x18\t \x01(\x0b\x32(.chatmesh.identity.v1.TenantSignupPolicy\"t\n\x12TenantSignupPolicy\x12.\n\x04mode\x18\x01 \x01(\x0e\x32 .chatmesh.identity.v1.SignupMode\x12\x15\n\remail_domains\x18\x02 \x03(\t\x12\x17\n\x0f\x64\x65\x66\x61ult_role_id\x18\x03 \x01(\t\"n\n\x0bTenantQuota\x12\x18\n\x10tokens_per_month\x18\x01 \x01(\x03\x12\x1b\n\x13requests_per_minute\x18\x02 \x01(\x05\x12\x15\n\rstorage_bytes\x18\x03 \x01(\x03\x12\x11\n\tmax_users\x18\x04 \x01(\x05\"\x8a\x01\n\x10TenantQuotaUsage\x12\x19\n\x11tokens_this_month\x18\x01 \x01(\x03\x12\x15\n\rstorage_bytes\x18\x02 \x01(\x03\x12\r\n\x05users\x18\x03 \x01(\x05\x12\x35\n\x11period_start_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"C\n\x13\x43reateTenantRequest\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"D\n\x14\x43reateTenantResponse\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"%\n\x10GetTenantRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"A\n\x11GetTenantResponse\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"Q\n\x12ListTenantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x03 \x01(\x08\"]\n\x13ListTenantsResponse\x12-\n\x07tenants\x18\x01 \x03(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x87\x01\n\x13UpdateTenantRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12,\n\x06tenant\x18\x02 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"D\n\x14UpdateTenantResponse\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.chatmesh.identity.v1.Tenant\"(\n\x13\x44\x65leteTenantRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteTenantResponse\"*\n\x15GetTenantQuotaRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"\x81\x01\n\x16GetTenantQuotaResponse\x12\x30\n\x05quota\x18\x01 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota\x12\x35\n\x05usage\x18\x02 \x01(\x0b\x32&.chatmesh.identity.v1.TenantQuotaUsage\"\x90\x01\n\x18UpdateTenantQuotaRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x30\n\x05quota\x18\x02 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"M\n\x19UpdateTenantQuotaResponse\x12\x30\n\x05quota\x18\x01 \x01(\x0b\x32!.chatmesh.identity.v1.TenantQuota*{\n\nSignupMode\x12\x1b\n\x17SIGNUP_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10SIGNUP_MODE_OPEN\x10\x01\x12\x1b\n\x17SIGNUP_MODE_INVITE_ONLY\x10\x02\x12\x1d\n\x19SIGNUP_MODE_EMAIL_DOMAINS\x10\x03*\x7f\n\x0cTenantStatus\x12\x1d\n\x19TENANT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14TENANT_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17TENANT_STATUS_SUSPENDED\x10\x02\x12\x19\n\x15TENANT_STATUS_DELETED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatmesh.identity.v1.tenants_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TENANTSTATUS']._serialized_start=1787
-  _globals['_TENANTSTATUS']._serialized_end=1914
+  _globals['_SIGNUPMODE']._serialized_start=1963
+  _globals['_SIGNUPMODE']._serialized_end=2086
+  _globals['_TENANTSTATUS']._serialized_start=2088
+  _globals['_TENANTSTATUS']._serialized_end=2215
   _globals['_TENANT']._serialized_start=128
-  _globals['_TENANT']._serialized_end=433
-  _globals['_TENANTQUOTA']._serialized_start=435
-  _globals['_TENANTQUOTA']._serialized_end=545
-  _globals['_TENANTQUOTAUSAGE']._serialized_start=548
-  _globals['_TENANTQUOTAUSAGE']._serialized_end=686
-  _globals['_CREATETENANTREQUEST']._serialized_start=688
-  _globals['_CREATETENANTREQUEST']._serialized_end=755
-  _globals['_CREATETENANTRESPONSE']._serialized_start=757
-  _globals['_CREATETENANTRESPONSE']._serialized_end=825
-  _globals['_GETTENANTREQUEST']._serialized_start=827
-  _globals['_GETTENANTREQUEST']._serialized_end=864
-  _globals['_GETTENANTRESPONSE']._serialized_start=866
-  _globals['_GETTENANTRESPONSE']._serialized_end=931
-  _globals['_LISTTENANTSREQUEST']._serialized_start=933
-  _globals['_LISTTENANTSREQUEST']._serialized_end=1014
-  _globals['_LISTTENANTSRESPONSE']._serialized_start=1016
-  _globals['_LISTTENANTSRESPONSE']._serialized_end=1109
-  _globals['_UPDATETENANTREQUEST']._serialized_start=1112
-  _globals['_UPDATETENANTREQUEST']._serialized_end=1247
-  _globals['_UPDATETENANTRESPONSE']._serialized_start=1249
-  _globals['_UPDATETENANTRESPONSE']._serialized_end=1317
-  _globals['_DELETETENANTREQUEST']._serialized_start=1319
-  _globals['_DELETETENANTREQUEST']._serialized_end=1359
-  _globals['_DELETETENANTRESPONSE']._serialized_start=1361
-  _globals['_DELETETENANTRESPONSE']._serialized_end=1383
-  _globals['_GETTENANTQUOTAREQUEST']._serialized_start=1385
-  _globals['_GETTENANTQUOTAREQUEST']._serialized_end=1427
-  _globals['_GETTENANTQUOTARESPONSE']._serialized_start=1430
-  _globals['_GETTENANTQUOTARESPONSE']._serialized_end=1559
-  _globals['_UPDATETENANTQUOTAREQUEST']._serialized_start=1562
-  _globals['_UPDATETENANTQUOTAREQUEST']._serialized_end=1706
-  _globals['_UPDATETENANTQUOTARESPONSE']._serialized_start=1708
-  _globals['_UPDATETENANTQUOTARESPONSE']._serialized_end=1785
+  _globals['_TENANT']._serialized_end=491
+  _globals['_TENANTSIGNUPPOLICY']._serialized_start=493
+  _globals['_TENANTSIGNUPPOLICY']._serialized_end=609
+  _globals['_TENANTQUOTA']._serialized_start=611
+  _globals['_TENANTQUOTA']._serialized_end=721
+  _globals['_TENANTQUOTAUSAGE']._serialized_start=724
+  _globals['_TENANTQUOTAUSAGE']._serialized_end=862
+  _globals['_CREATETENANTREQUEST']._serialized_start=864
+  _globals['_CREATETENANTREQUEST']._serialized_end=931
+  _globals['_CREATETENANTRESPONSE']._serialized_start=933
+  _globals['_CREATETENANTRESPONSE']._serialized_end=1001
+  _globals['_GETTENANTREQUEST']._serialized_start=1003
+  _globals['_GETTENANTREQUEST']._serialized_end=1040
+  _globals['_GETTENANTRESPONSE']._serialized_start=1042
+  _globals['_GETTENANTRESPONSE']._serialized_end=1107
+  _globals['_LISTTENANTSREQUEST']._serialized_start=1109
+  _globals['_LISTTENANTSREQUEST']._serialized_end=1190
+  _globals['_LISTTENANTSRESPONSE']._serialized_start=1192
+  _globals['_LISTTENANTSRESPONSE']._serialized_end=1285
+  _globals['_UPDATETENANTREQUEST']._serialized_start=1288
+  _globals['_UPDATETENANTREQUEST']._serialized_end=1423
+  _globals['_UPDATETENANTRESPONSE']._serialized_start=1425
+  _globals['_UPDATETENANTRESPONSE']._serialized_end=1493
+  _globals['_DELETETENANTREQUEST']._serialized_start=1495
+  _globals['_DELETETENANTREQUEST']._serialized_end=1535
+  _globals['_DELETETENANTRESPONSE']._serialized_start=1537
+  _globals['_DELETETENANTRESPONSE']._serialized_end=1559
+  _globals['_GETTENANTQUOTAREQUEST']._serialized_start=1561
+  _globals['_GETTENANTQUOTAREQUEST']._serialized_end=1603
+  _globals['_GETTENANTQUOTARESPONSE']._serialized_start=1606
+  _globals['_GETTENANTQUOTARESPONSE']._serialized_end=1735
+  _globals['_UPDATETENANTQUOTAREQUEST']._serialized_start=1738
+  _globals['_UPDATETENANTQUOTAREQUEST']._serialized_end=1882
+  _globals['_UPDATETENANTQUOTARESPONSE']._serialized_start=1884
+  _globals['_UPDATETENANTQUOTARESPONSE']._serialized_end=1961
 # @@protoc_insertion_point(module_scope)

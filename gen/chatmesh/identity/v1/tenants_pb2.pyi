@@ -11,19 +11,30 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SignupMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SIGNUP_MODE_UNSPECIFIED: _ClassVar[SignupMode]
+    SIGNUP_MODE_OPEN: _ClassVar[SignupMode]
+    SIGNUP_MODE_INVITE_ONLY: _ClassVar[SignupMode]
+    SIGNUP_MODE_EMAIL_DOMAINS: _ClassVar[SignupMode]
+
 class TenantStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TENANT_STATUS_UNSPECIFIED: _ClassVar[TenantStatus]
     TENANT_STATUS_ACTIVE: _ClassVar[TenantStatus]
     TENANT_STATUS_SUSPENDED: _ClassVar[TenantStatus]
     TENANT_STATUS_DELETED: _ClassVar[TenantStatus]
+SIGNUP_MODE_UNSPECIFIED: SignupMode
+SIGNUP_MODE_OPEN: SignupMode
+SIGNUP_MODE_INVITE_ONLY: SignupMode
+SIGNUP_MODE_EMAIL_DOMAINS: SignupMode
 TENANT_STATUS_UNSPECIFIED: TenantStatus
 TENANT_STATUS_ACTIVE: TenantStatus
 TENANT_STATUS_SUSPENDED: TenantStatus
 TENANT_STATUS_DELETED: TenantStatus
 
 class Tenant(_message.Message):
-    __slots__ = ("id", "slug", "display_name", "status", "quota", "create_time", "update_time", "delete_time")
+    __slots__ = ("id", "slug", "display_name", "status", "quota", "create_time", "update_time", "delete_time", "signup")
     ID_FIELD_NUMBER: _ClassVar[int]
     SLUG_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +43,7 @@ class Tenant(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DELETE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SIGNUP_FIELD_NUMBER: _ClassVar[int]
     id: str
     slug: str
     display_name: str
@@ -40,7 +52,18 @@ class Tenant(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     delete_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., slug: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[_Union[TenantStatus, str]] = ..., quota: _Optional[_Union[TenantQuota, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    signup: TenantSignupPolicy
+    def __init__(self, id: _Optional[str] = ..., slug: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[_Union[TenantStatus, str]] = ..., quota: _Optional[_Union[TenantQuota, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signup: _Optional[_Union[TenantSignupPolicy, _Mapping]] = ...) -> None: ...
+
+class TenantSignupPolicy(_message.Message):
+    __slots__ = ("mode", "email_domains", "default_role_id")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_DOMAINS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_ROLE_ID_FIELD_NUMBER: _ClassVar[int]
+    mode: SignupMode
+    email_domains: _containers.RepeatedScalarFieldContainer[str]
+    default_role_id: str
+    def __init__(self, mode: _Optional[_Union[SignupMode, str]] = ..., email_domains: _Optional[_Iterable[str]] = ..., default_role_id: _Optional[str] = ...) -> None: ...
 
 class TenantQuota(_message.Message):
     __slots__ = ("tokens_per_month", "requests_per_minute", "storage_bytes", "max_users")

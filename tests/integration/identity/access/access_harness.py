@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from identity import api, store
 from identity.deps import IdentityDeps
 from identity.store.access_runtime import AccessRuntime
+from identity.tokens import TokenService
 from mesh.auth import Principal
 from mesh.config import Settings
 from mesh.db import session_factory
@@ -93,7 +94,8 @@ class Identity:
             sessions=self.sessions,
             redis=self.redis,
             secrets=secret_box(self.settings),
-            tokens=None,  # type: ignore[arg-type]
+            # Session revocation (role and status changes) needs only Postgres and Redis.
+            tokens=TokenService(self.settings, self.sessions, self.redis, None),  # type: ignore[arg-type]
             verifier=None,  # type: ignore[arg-type]
             access=access,
         )

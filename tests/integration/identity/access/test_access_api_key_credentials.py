@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import grpc
 import grpc.aio
+import pytest
 import pytest_asyncio
 from chatmesh.conversation.v1 import conversation_pb2_grpc, conversations_pb2
-from chatmesh.identity.v1 import api_keys_pb2, identity_pb2_grpc
+from chatmesh.identity.v1 import api_keys_pb2, auth_pb2, identity_pb2_grpc, users_pb2
+from google.protobuf import field_mask_pb2
 
 from identity import api
 from identity.assembly import close_deps, open_deps
@@ -23,7 +25,7 @@ from mesh.auth_jwt import ClientJwksSource, JwtVerifier
 from mesh.clients import ServiceClients
 from mesh.discovery import make_discovery
 from mesh.server import start_server
-from tests.integration.identity.access.access_harness import Identity
+from tests.integration.identity.access.access_harness import Identity, call
 
 
 @dataclass
@@ -86,27 +88,44 @@ async def _stored_key(identity: Identity, owner: uuid.UUID) -> tuple[str, str]:
     return secret, str(record.view.id)
 
 
-async def test_identity_accepts_its_api_keys_as_credentials(identity: Identity, wired: Wired) -> None:
+async def test_identity_accepts_its_api_keys_but_not_for_managing_credentials(
+    identity: Identity, wired: Wired
+) -> None:
     dev = await identity.user(identity.default_tenant, "developer")
     secret, key_id = await _stored_key(identity, dev)
+    by_key = [("authorization", f"Bearer {secret}")]
 
-    listed = await wired.identity.ListApiKeys(
-        api_keys_pb2.ListApiKeysRequest(), metadata=[("authorization", f"Bearer {secret}")], timeout=10
+    me = await wired.identity.GetUser(users_pb2.GetUserRequest(user_id="me"), metadata=by_key, timeout=10)
+    assert me.user.id == str(dev)
+    await wired.identity.UpdateUser(
+        users_pb2.UpdateUserRequest(
+            user_id="me",
+            user=users_pb2.User(display_name="via key"),
+            update_mask=field_mask_pb2.FieldMask(paths=["display_name"]),
+        ),
+        metadata=by_key,
+        timeout=10,
     )
-    assert [k.id for k in listed.api_keys] == [key_id]
-    await wired.identity.DeleteApiKey(
-        api_keys_pb2.DeleteApiKeyRequest(api_key_id=key_id), metadata=[("x-api-key", secret)], timeout=10
-    )
-    try:
-        await wired.identity.ListApiKeys(
-            api_keys_pb2.ListApiKeysRequest(), metadata=[("authorization", f"Bearer {secret}")], timeout=10
-        )
-    except grpc.aio.AioRpcError as refused:
-        assert refused.code() == grpc.StatusCode.UNAUTHENTICATED
-    else:
-        raise AssertionError("a revoked key was accepted")
-    actor_kinds = await identity.count("audit_events", f"actor_id = '{key_id}' AND actor_kind = 'api_key'")
-    assert actor_kinds == 1
+    # A key, however restricted, manages no credentials: no listing, minting or revoking keys.
+    for method, request in (
+        (wired.identity.ListApiKeys, api_keys_pb2.ListApiKeysRequest()),
+        (wired.identity.CreateApiKey, api_keys_pb2.CreateApiKeyRequest(api_key=api_keys_pb2.ApiKey(name="x"))),
+        (wired.identity.DeleteApiKey, api_keys_pb2.DeleteApiKeyRequest(api_key_id=key_id)),
+        (wired.identity.LogoutAll, auth_pb2.LogoutAllRequest()),
+        (wired.identity.ListSessions, auth_pb2.ListSessionsRequest(user_id="me")),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await method(request, metadata=[("x-api-key", secret)], timeout=10)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED, method
+
+    await call(identity.stub.DeleteApiKey, api_keys_pb2.DeleteApiKeyRequest(api_key_id=key_id), dev)
+    with pytest.raises(grpc.aio.AioRpcError) as revoked:
+        await wired.identity.GetUser(users_pb2.GetUserRequest(user_id="me"), metadata=by_key, timeout=10)
+    assert revoked.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert await identity.count("api_keys", f"id = '{key_id}' AND deleted_at IS NULL") == 0
+    by_the_key = f"actor_id = '{key_id}' AND actor_kind = 'api_key'"
+    assert await identity.count("audit_events", f"{by_the_key} AND outcome = 'success'") == 1
+    assert await identity.count("audit_events", f"{by_the_key} AND outcome = 'denied'") == 2
 
 
 async def _code(wired: Wired, credentials: list[tuple[str, str]]) -> grpc.StatusCode:
@@ -125,9 +144,7 @@ async def test_another_service_accepts_api_keys_until_revoked(identity: Identity
     credentials = [("authorization", f"Bearer {secret}")]
     assert await _code(wired, credentials) != grpc.StatusCode.UNAUTHENTICATED  # past authentication
 
-    await wired.identity.DeleteApiKey(
-        api_keys_pb2.DeleteApiKeyRequest(api_key_id=key_id), metadata=credentials, timeout=10
-    )
+    await call(identity.stub.DeleteApiKey, api_keys_pb2.DeleteApiKeyRequest(api_key_id=key_id), dev)
     for _ in range(100):  # the revocation reaches the other service's cache through Redis
         if await _code(wired, credentials) == grpc.StatusCode.UNAUTHENTICATED:
             break

@@ -320,11 +320,11 @@ async def test_permissions_within_a_tenant(identity: Identity) -> None:
     tenant = identity.default_tenant
     dev = await identity.user(tenant, "developer")
     other_dev = await identity.user(tenant, "developer")
-    plain = await identity.user(tenant, "user")
+    roleless = await identity.user(tenant)
     admin = await identity.user(tenant, "tenant_admin")
     key = (await _create(identity, dev)).api_key
 
-    error = await fails(identity.stub.CreateApiKey, api_keys_pb2.CreateApiKeyRequest(api_key=_key()), plain)
+    error = await fails(identity.stub.CreateApiKey, api_keys_pb2.CreateApiKeyRequest(api_key=_key()), roleless)
     assert (error.code, error.reason) == (grpc.StatusCode.PERMISSION_DENIED, "PERMISSION_MISSING")
     error = await fails(identity.stub.GetApiKey, api_keys_pb2.GetApiKeyRequest(api_key_id=key.id), other_dev)
     assert error.code == grpc.StatusCode.PERMISSION_DENIED
@@ -334,7 +334,7 @@ async def test_permissions_within_a_tenant(identity: Identity) -> None:
     assert error.code == grpc.StatusCode.PERMISSION_DENIED
     error = await fails(identity.stub.ListApiKeys, api_keys_pb2.ListApiKeysRequest(owner_id="*"), other_dev)
     assert error.code == grpc.StatusCode.PERMISSION_DENIED
-    assert await identity.denials(plain) == ["api_key.create"]
+    assert await identity.denials(roleless) == ["api_key.create"]
     assert await identity.denials(other_dev) == ["api_key.delete"]  # reads are refused, not audited
 
     # A tenant admin manages everyone's keys in its tenant, and may create keys for others.

@@ -77,21 +77,21 @@ async def test_decisions_are_cached_and_cleared_when_roles_change(
     principal = Principal(kind="user", subject=str(member), tenant_id=str(identity.default_tenant))
     tokens = _acting_as(member, identity.default_tenant)
     try:
-        assert not await authorizer.allowed(principal, "api_keys:create")
-        assert not await deaf.allowed(principal, "api_keys:create")
+        assert not await authorizer.allowed(principal, "knowledge_bases:create")
+        assert not await deaf.allowed(principal, "knowledge_bases:create")
         await call(
             identity.stub.AssignRole,
             rbac_pb2.AssignRoleRequest(user_id=str(member), role_id="developer"),
             admin,
         )
         for _ in range(100):  # the announcement travels through Redis to the listener
-            if await authorizer.allowed(principal, "api_keys:create"):
+            if await authorizer.allowed(principal, "knowledge_bases:create"):
                 break
             await asyncio.sleep(0.01)
-        assert await authorizer.allowed(principal, "api_keys:create")
-        assert not await deaf.allowed(principal, "api_keys:create")  # still its cached answer
+        assert await authorizer.allowed(principal, "knowledge_bases:create")
+        assert not await deaf.allowed(principal, "knowledge_bases:create")  # still its cached answer
         deaf.invalidate()
-        assert await deaf.allowed(principal, "api_keys:create")
+        assert await deaf.allowed(principal, "knowledge_bases:create")
     finally:
         reset_principal(tokens)  # type: ignore[arg-type]
 

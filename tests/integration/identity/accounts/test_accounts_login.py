@@ -28,9 +28,7 @@ async def test_bad_registrations_say_what_is_wrong_and_write_nothing(accounts: A
         ("display_name",): auth_pb2.RegisterRequest(
             email="c@example.com", password=PASSWORD, display_name="x" * 300
         ),
-        ("tenant",): auth_pb2.RegisterRequest(
-            email="d@example.com", password=PASSWORD, tenant="no-such-tenant"
-        ),
+        ("tenant",): auth_pb2.RegisterRequest(email="d@example.com", password=PASSWORD, tenant="t" * 300),
     }
     for fields, request in cases.items():
         error = await fails(accounts.stub.Register, request)
@@ -67,7 +65,10 @@ async def test_registration_emits_user_registered_in_the_same_transaction(accoun
         rows = await conn.execute(
             select(store.outbox.c.event_type).where(store.outbox.c.aggregate_id == registered.user.id)
         )
-        assert list(rows.scalars()) == ["chatmesh.events.v1.UserRegistered"]
+        assert list(rows.scalars()) == [
+            "chatmesh.events.v1.UserRegistered",
+            "chatmesh.events.v1.EmailVerificationRequested",
+        ]
 
 
 async def test_repeated_failures_lock_the_account_with_retry_info(accounts: Accounts) -> None:

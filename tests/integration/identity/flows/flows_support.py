@@ -143,7 +143,13 @@ class Flows:
         admin = await self.login(self.settings.admin_email, ADMIN_PASSWORD)
         slug = f"t-{uuid.uuid4().hex[:10]}"
         created = await self.stub.CreateTenant(
-            tenants_pb2.CreateTenantRequest(tenant=tenants_pb2.Tenant(slug=slug, display_name=slug)),
+            tenants_pb2.CreateTenantRequest(
+                tenant=tenants_pb2.Tenant(
+                    slug=slug,
+                    display_name=slug,
+                    signup=tenants_pb2.TenantSignupPolicy(mode=tenants_pb2.SIGNUP_MODE_OPEN),
+                )
+            ),
             metadata=bearer(admin.access_token),
             timeout=10,
         )
