@@ -1,5 +1,8 @@
 """Search lexemes for Chinese and English text, computed in Python.
 
+Shared by every service with Postgres full-text search (conversation's message search,
+knowledge's chunk search), so a query is split the same way as the text it searches.
+
 Postgres' ``simple`` configuration keeps a whole run of Chinese characters as one
 token, so "搜索" would never match inside "全文搜索引擎". Text is therefore indexed as
 lexemes: words of other scripts lower-cased, and CJK runs as their single characters

@@ -9,9 +9,9 @@ from chatmesh.conversation.v1 import conversations_pb2
 from conversation.api.caller import CONVERSATIONS_READ, MESSAGES_READ, caller
 from conversation.api.convert import conversation_to_proto
 from conversation.domain.paging import decode_token, encode_token, offset_of, page_size
-from conversation.domain.search_text import highlight, query_terms, tsquery_text
 from conversation.store import search as store
 from mesh.errors import FieldViolation, InvalidArgument
+from mesh.search_text import highlight, query_terms, tsquery_text
 
 if TYPE_CHECKING:
     from conversation.deps import ConversationDeps

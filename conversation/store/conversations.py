@@ -15,11 +15,11 @@ from sqlalchemy import ARRAY, Text, and_, cast, delete, false, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversation.domain.search_text import document_lexemes
 from conversation.store.access import conversation_not_found, owned_conversation
 from conversation.store.rows import CONVERSATION_FIELDS, ConversationRow
 from conversation.store.tables import conversations, outbox, share_links
 from mesh import events
+from mesh.search_text import document_lexemes
 
 __all__ = [
     "ConversationFilter",

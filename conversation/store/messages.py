@@ -43,12 +43,12 @@ from sqlalchemy import ARRAY, Text, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversation.domain.search_text import document_lexemes
 from conversation.store.access import owned_conversation
 from conversation.store.rows import MESSAGE_FIELDS, MessageRow, message_text
 from conversation.store.tables import conversations, messages, outbox
 from mesh import events
 from mesh.errors import NotFound
+from mesh.search_text import document_lexemes
 
 __all__ = [
     "MessageChanges",
@@ -134,7 +134,7 @@ class MessageChanges:
 
 
 def search_vector(parts: list[dict[str, Any]]) -> Any:
-    """The tsvector expression for a message's text (see conversation.domain.search_text)."""
+    """The tsvector expression for a message's text (see mesh.search_text)."""
     return func.array_to_tsvector(cast(document_lexemes(message_text(parts)), ARRAY(Text)))
 
 

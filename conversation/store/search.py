@@ -1,6 +1,6 @@
 """Full-text search over one user's conversation titles and messages (GIN-indexed tsvectors).
 
-The query arrives as a ``tsquery`` literal built by conversation.domain.search_text; the
+The query arrives as a ``tsquery`` literal built by mesh.search_text; the
 caller's tenant and owner filter both halves, so nobody else's text is ever ranked.
 """
 

@@ -4,7 +4,7 @@ Messages form a tree through ``parent_id``; each conversation keeps the ids of i
 active root-to-leaf path in ``active_path`` so the default ListMessages view pages by
 slicing one array instead of walking parents. ``seq`` orders messages by creation
 (children in creation order, depth-first exports). ``search_vector`` holds lexemes
-computed in Python (CJK runs as bigrams, see conversation.domain.search_text).
+computed in Python (CJK runs as bigrams, see mesh.search_text).
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from sqlalchemy import Text, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversation.domain.search_text import document_lexemes
 from conversation.store.conversations import create_conversation
 from conversation.store.messages import AUTHORS, SOURCE
 from conversation.store.rows import MESSAGE_FIELDS, ConversationRow, MessageRow, message_text
 from conversation.store.tables import conversations, messages, outbox
 from mesh import events
+from mesh.search_text import document_lexemes
 
 __all__ = ["active_path_ids", "all_messages", "insert_tree"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversation.domain.search_text import document_lexemes, highlight, query_terms, tsquery_text
+from mesh.search_text import document_lexemes, highlight, query_terms, tsquery_text
 
 
 def test_cjk_runs_become_characters_and_bigrams() -> None:
