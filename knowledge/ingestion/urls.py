@@ -1,26 +1,27 @@
 """URL import: fetching a document through the mesh's allow-listed fetcher.
 
-Uses ``mesh.safe_fetch`` (allow-list plus address pinning) when present; until it lands it
-falls back to the orchestrator's allow-list check (every resolved address checked before
-each request and redirect) with httpx streaming the body under a byte limit. Disabled (the
-RPC answers FAILED_PRECONDITION) while no host is allowed.
+``mesh.safe_fetch`` (the same fetcher as orchestrator's http_fetch): the host must be on the
+allow-list, every address it resolves to public (or listed by that address), each redirect
+checked again, and every connection made to the address that was checked (no DNS
+rebinding). The body streams into the upload under a byte limit. Disabled (the RPC answers
+FAILED_PRECONDITION) while no host is allowed.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from knowledge.originals import SpooledUpload
 from mesh.errors import FailedPrecondition, FieldViolation, InvalidArgument
+from mesh.safe_fetch import FetchPolicy, FetchRefused, SafeFetcher
 
 __all__ = ["Fetched", "UrlFetcher"]
 
 MAX_REDIRECTS = 5
-_REDIRECTS = {301, 302, 303, 307, 308}
 
 
 @dataclass
@@ -35,14 +36,8 @@ class UrlFetcher:
         self._allowed = list(allowed_domains)
         self._max_bytes = max_bytes
         self._timeout = timeout
-
-    async def _check(self, url: str) -> None:
-        try:
-            from orchestrator.tools.netguard import check_url
-
-            await check_url(url, allowed_hosts=self._allowed, private_allowed=self._allowed)
-        except Exception as exc:
-            raise InvalidArgument("this URL may not be fetched", [FieldViolation("url", str(exc))]) from None
+        policy = FetchPolicy.of(self._allowed, self._allowed)
+        self._fetcher = SafeFetcher(policy, max_bytes=max_bytes, timeout=timeout, max_redirects=MAX_REDIRECTS)
 
     async def fetch(self, url: str, into: SpooledUpload) -> Fetched:
         if not self._allowed:
@@ -53,6 +48,10 @@ class UrlFetcher:
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._fetch(url, into)
+        except FetchRefused as refused:
+            raise InvalidArgument(
+                "this URL may not be fetched", [FieldViolation("url", str(refused))]
+            ) from None
         except TimeoutError:
             raise FailedPrecondition(
                 f"the site did not answer within {self._timeout:g} s", reason="URL_TIMEOUT"
@@ -63,28 +62,19 @@ class UrlFetcher:
             ) from None
 
     async def _fetch(self, url: str, into: SpooledUpload) -> Fetched:
-        async with httpx.AsyncClient(
-            follow_redirects=False, trust_env=False, timeout=self._timeout
-        ) as client:
-            for _ in range(MAX_REDIRECTS + 1):
-                await self._check(url)
-                async with client.stream("GET", url) as response:
-                    location = response.headers.get("location")
-                    if response.status_code in _REDIRECTS and location:
-                        url = urljoin(url, location)
-                        continue
-                    if response.status_code >= 400:
-                        raise FailedPrecondition(
-                            f"the URL answered HTTP {response.status_code}", reason="URL_HTTP_ERROR"
-                        )
-                    async for chunk in response.aiter_bytes():
-                        into.write(chunk)
-                        if into.size > self._max_bytes:
-                            raise InvalidArgument(
-                                "the document is too large",
-                                [FieldViolation("url", f"over {self._max_bytes:,} bytes")],
-                            )
-                    media_type = response.headers.get("content-type", "").split(";")[0].strip()
-                    name = urlsplit(url).path.rsplit("/", 1)[-1] or urlsplit(url).hostname or "document"
-                    return Fetched(url=url, media_type=media_type, filename=name[:255])
-        raise FailedPrecondition(f"more than {MAX_REDIRECTS} redirects", reason="URL_TOO_MANY_REDIRECTS")
+        async with self._fetcher.open(url) as response:
+            if response.status_code >= 400:
+                raise FailedPrecondition(
+                    f"the URL answered HTTP {response.status_code}", reason="URL_HTTP_ERROR"
+                )
+            async for chunk in response.aiter_bytes():
+                into.write(chunk)
+                if into.size > self._max_bytes:
+                    raise InvalidArgument(
+                        "the document is too large",
+                        [FieldViolation("url", f"over {self._max_bytes:,} bytes")],
+                    )
+            final = str(response.url)
+            media_type = response.headers.get("content-type", "").split(";")[0].strip()
+            name = urlsplit(final).path.rsplit("/", 1)[-1] or urlsplit(final).hostname or "document"
+            return Fetched(url=final, media_type=media_type, filename=name[:255])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, literal, or_, select, update
+from sqlalchemy import RowMapping, any_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.domain.access import Reader
@@ -45,7 +45,7 @@ async def get_kbs(session: AsyncSession, kb_ids: list[uuid.UUID], tenant_id: str
 
 
 def _readable(reader: Reader) -> Any:
-    clauses = [kb.c.owner_id == reader.user_id, kb.c.shared_user_ids.any(reader.user_id)]
+    clauses = [kb.c.owner_id == reader.user_id, literal(reader.user_id) == any_(kb.c.shared_user_ids)]
     if reader.roles:
         clauses.append(kb.c.shared_roles.overlap(sorted(reader.roles)))
     return or_(*clauses)

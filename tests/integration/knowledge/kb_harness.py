@@ -103,7 +103,7 @@ class StandInEmbedders(Embedders):
         return self._stand_in
 
 
-def test_config(**overrides: Any) -> KnowledgeSettings:
+def kb_config(**overrides: Any) -> KnowledgeSettings:
     values: dict[str, Any] = {
         "ingest_workers": 1,
         "job_lease_seconds": 2.0,
@@ -129,7 +129,7 @@ async def open_service(
     engine = create_engine(settings, "knowledge")
     redis = Redis.from_url(settings.redis_url or "")
     embedders = StandInEmbedders(embedder) if embedder is not None else None
-    deps = await open_deps(settings, engine, redis, config=config or test_config(), embedders=embedders)
+    deps = await open_deps(settings, engine, redis, config=config or kb_config(), embedders=embedders)
     rbac = RbacStandIn(grants={ALICE_ID: set(DEVELOPER), BOB_ID: set(USER)})
     authz.install(authz.Authorizer(rbac, ttl=0.0))
     server = await start_server(
