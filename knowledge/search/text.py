@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import re
 
-try:
-    from mesh.search_text import document_lexemes, query_terms
-except ImportError:  # until the shared tokenizer moves to mesh (knowledge-ingest)
-    from conversation.domain.search_text import document_lexemes, query_terms
+from mesh.search_text import document_lexemes, query_terms
 
 __all__ = ["cjk_lexemes", "cjk_tsquery"]
 
