@@ -16,6 +16,7 @@ from typing import Any
 from google.api import annotations_pb2
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
+from gateway.openapi.errors import error_components
 from gateway.openapi.operations import bindings, operation
 from gateway.openapi.schemas import SchemaBuilder, ref
 from mesh.clients.registry import service_descriptor
@@ -75,26 +76,9 @@ def _components(builder: SchemaBuilder) -> dict[str, Any]:
         "additionalProperties": True,
     }
     schemas[STATUS_SCHEMA] = _status_schema()
-    error = {"application/json": {"schema": ref(STATUS_SCHEMA)}}
-    limit_headers = {
-        name: {"description": text, "schema": {"type": "integer"}}
-        for name, text in (
-            ("Retry-After", "Seconds to wait before trying again."),
-            ("X-RateLimit-Limit", "Requests allowed by the tightest limit."),
-            ("X-RateLimit-Remaining", "Requests left under it."),
-            ("X-RateLimit-Reset", "Seconds until its count next drops."),
-        )
-    }
     return {
         "schemas": schemas,
-        "responses": {
-            "Error": {"description": "An error as google.rpc.Status.", "content": error},
-            "TooManyRequests": {
-                "description": "A rate limit was exceeded.",
-                "headers": limit_headers,
-                "content": error,
-            },
-        },
+        "responses": error_components(ref(STATUS_SCHEMA)),
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT or sk- API key"},
             "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "x-api-key"},

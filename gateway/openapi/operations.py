@@ -17,6 +17,7 @@ from typing import Any
 from google.api import http_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 
+from gateway.openapi.errors import error_responses
 from gateway.openapi.schemas import SCALAR_MESSAGES, SchemaBuilder, is_map
 from gateway.openapi.templates import PathTemplate, PathVariable, parse_template
 
@@ -25,8 +26,6 @@ __all__ = ["Binding", "bindings", "operation"]
 Schema = dict[str, Any]
 MAX_QUERY_DEPTH = 3
 RESUME_FIELDS = ("after_event_id", "last_event_id")
-ERROR_RESPONSE = {"$ref": "#/components/responses/Error"}
-RATE_LIMITED_RESPONSE = {"$ref": "#/components/responses/TooManyRequests"}
 STATUS_REF = {"$ref": "#/components/schemas/google.rpc.Status"}
 # "message" is what a `data:` event without an `event:` line is called.
 SSE_EVENTS = ("message", "error", "done")
@@ -163,7 +162,7 @@ def _responses(method: MethodDescriptor, binding: Binding, builder: SchemaBuilde
         }
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": schema}}}
-    return {"200": ok, "429": RATE_LIMITED_RESPONSE, "default": ERROR_RESPONSE}
+    return {"200": ok, **error_responses()}
 
 
 def _sse_event(item: Schema) -> Schema:

@@ -9,6 +9,7 @@ from edge_protos import PACKAGE, SERVICE
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
+from gateway.errors import HTTP_STATUS
 from gateway.openapi import build_document, shadowed_by
 from gateway.openapi.document import mesh_services
 
@@ -129,10 +130,20 @@ def test_client_streaming_takes_a_file(doc: Doc) -> None:
 
 def test_errors_have_the_status_shape_and_429_its_headers(doc: Doc) -> None:
     op = doc["paths"]["/v1/things/{thing_id}"]["get"]
-    assert op["responses"]["default"] == {"$ref": "#/components/responses/Error"}
+    assert op["responses"]["404"] == {"$ref": "#/components/responses/NotFound"}
+    assert "default" not in op["responses"], "every status is listed, so an undocumented one shows"
     status = doc["components"]["schemas"]["google.rpc.Status"]
     assert set(status["properties"]) == {"code", "message", "details"}
     assert "Retry-After" in doc["components"]["responses"]["TooManyRequests"]["headers"]
+    for ref in op["responses"].values():
+        if "$ref" in ref:
+            assert ref["$ref"].rsplit("/", 1)[1] in doc["components"]["responses"]
+
+
+def test_every_status_the_edge_can_answer_is_documented(doc: Doc) -> None:
+    op = doc["paths"]["/v1/things/{thing_id}"]["get"]
+    answered = {*HTTP_STATUS.values(), 413, 429}
+    assert {str(code) for code in answered} | {"200"} == set(op["responses"])
 
 
 def test_a_binding_openapi_cannot_express_is_left_out_with_a_warning(
