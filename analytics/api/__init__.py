@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from chatmesh.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 
+from analytics.api.alerts import AlertsApi
 from analytics.api.live import LiveApi
 from analytics.api.reports import ReportsApi
 from analytics.api.usage import UsageApi
@@ -24,6 +25,7 @@ class AnalyticsServicer(
     UsageApi,
     LiveApi,
     ReportsApi,
+    AlertsApi,
     _Unbuilt,  # type: ignore[misc,valid-type]
 ):
     def __init__(self, deps: AnalyticsDeps) -> None:

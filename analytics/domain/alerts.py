@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-__all__ = ["COMPARISONS", "METRICS", "Decision", "Transition", "decide"]
+__all__ = ["COMPARISONS", "METRICS", "Decision", "RuleSpec", "Target", "Transition", "decide"]
 
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "greater": operator.gt,
@@ -65,3 +65,42 @@ def decide(
     if firing and not met:
         return Decision(Transition.RESOLVE, True, "ok")
     return Decision(Transition.NONE, False, "firing" if firing else "ok")
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: str  # "email", "sms", "in_app"
+    recipient: str
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A rule as its owner wrote it (validated by the API layer)."""
+
+    name: str
+    description: str
+    metric: str
+    filter: dict[str, str]
+    comparison: str
+    threshold: float
+    window_seconds: int
+    evaluation_seconds: int
+    cooldown_seconds: int
+    targets: tuple[Target, ...]
+    enabled: bool
+
+    def values(self) -> dict[str, object]:
+        """The rule's table columns."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "metric": self.metric,
+            "filter": self.filter,
+            "comparison": self.comparison,
+            "threshold": self.threshold,
+            "window_seconds": self.window_seconds,
+            "evaluation_seconds": self.evaluation_seconds,
+            "cooldown_seconds": self.cooldown_seconds,
+            "targets": [{"channel": t.channel, "recipient": t.recipient} for t in self.targets],
+            "enabled": self.enabled,
+        }

@@ -1,6 +1,7 @@
 """A running analytics servicer with stand-in auth: tokens name principals, roles grant permissions.
 
-alice and bob are plain users of tenant t1, admin is t1's tenant admin, eve a user of t2,
+alice and bob are plain users of tenant t1, admin is t1's tenant admin, eve a user of t2 and
+admin2 its admin,
 root a super-admin of another tenant.
 """
 
@@ -29,6 +30,7 @@ PRINCIPALS = {
     "bob": Principal(kind="user", subject="bob-id", tenant_id="t1", roles=frozenset({"user"})),
     "admin": Principal(kind="user", subject="admin-id", tenant_id="t1", roles=frozenset({"tenant_admin"})),
     "eve": Principal(kind="user", subject="eve-id", tenant_id="t2", roles=frozenset({"user"})),
+    "admin2": Principal(kind="user", subject="admin2-id", tenant_id="t2", roles=frozenset({"tenant_admin"})),
     "root": Principal(kind="user", subject="root-id", tenant_id="t0", roles=frozenset({"super_admin"})),
 }
 PERMISSIONS = {
