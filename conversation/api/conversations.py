@@ -16,6 +16,7 @@ from conversation.api.caller import (
     caller,
 )
 from conversation.api.convert import conversation_to_proto, settings_from_json, settings_to_json
+from conversation.api.knowledge_access import check_knowledge_bases, knowledge_base_ids
 from conversation.domain import fields
 from conversation.domain.ids import parse_id
 from conversation.domain.paging import decode_token, encode_token, page_size
@@ -107,6 +108,7 @@ class ConversationsApi:
         who = await caller(CONVERSATIONS_CREATE)
         paths = _default_mask(request.conversation)
         values = self._values(request.conversation, paths, {})
+        await check_knowledge_bases(self.deps.clients, knowledge_base_ids(values))
         async with self.deps.sessions.begin() as session:
             row = await store.create_conversation(
                 session,
@@ -179,6 +181,10 @@ class ConversationsApi:
                 for_update=True,
             )
             values = self._values(request.conversation, paths, current.settings)
+            attached = set(knowledge_base_ids({"settings": current.settings}))
+            await check_knowledge_bases(
+                self.deps.clients, [i for i in knowledge_base_ids(values) if i not in attached]
+            )
             row = current
             if values:
                 row = await store.change_conversation(

@@ -198,6 +198,10 @@ def _citation(citation: generation_pb2.Citation) -> resources_pb2.Citation:
         uri=citation.source_uri,
         snippet=citation.snippet,
         score=citation.score,
+        page=citation.page,
+        start_offset=citation.start_offset,
+        end_offset=citation.end_offset,
+        heading=citation.heading,
     )
 
 

@@ -56,6 +56,10 @@ def sources_message(citations: Sequence[generation_pb2.Citation]) -> chat_pb2.Ch
     blocks = [SOURCES_PREAMBLE]
     for citation in citations:
         heading = f"[{citation.index}] {citation.title}".rstrip()
+        if citation.heading:
+            heading += f" \u2014 {citation.heading}"
+        if citation.page:
+            heading += f", page {citation.page}"
         if citation.source_uri:
             heading += f" ({citation.source_uri})"
         blocks.append(f"{heading}\n{citation.snippet}")

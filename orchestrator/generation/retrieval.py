@@ -66,6 +66,10 @@ async def retrieve(
                 source_uri=source.source_uri,
                 snippet=chunk.content[:SNIPPET_CHARS],
                 score=result.score,
+                page=source.page or chunk.page,
+                start_offset=source.start_offset or chunk.start_offset,
+                end_offset=source.end_offset or chunk.end_offset,
+                heading=source.heading or chunk.heading,
             )
         )
     return citations

@@ -70,6 +70,10 @@ def citation_of(index: int, result: search_pb2.SearchResult) -> dict[str, Any]:
         "source_uri": source.source_uri,
         "snippet": result.chunk.content[:SNIPPET_CHARS],
         "score": round(float(result.score), 6),
+        "page": source.page or result.chunk.page,
+        "start_offset": source.start_offset or result.chunk.start_offset,
+        "end_offset": source.end_offset or result.chunk.end_offset,
+        "heading": source.heading or result.chunk.heading,
     }
 
 

@@ -92,6 +92,10 @@ async def test_results_come_back_with_citations(knowledge: tuple[_Knowledge, Any
             "source_uri": "",
             "snippet": "Paris is in France.",
             "score": pytest.approx(0.9),
+            "page": 3,
+            "start_offset": 0,
+            "end_offset": 0,
+            "heading": "",
         }
     ]
     assert generation_pb2.Citation(**outcome.citations[0]).title == "Atlas"
