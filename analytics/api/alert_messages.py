@@ -14,7 +14,7 @@ from mesh.errors import FieldViolation, InvalidArgument
 
 __all__ = ["METRICS", "STATES", "event_message", "rule_message", "rule_spec"]
 
-METRICS = {
+METRICS: dict[int, str] = {
     alerts_pb2.ALERT_METRIC_REQUEST_COUNT: "request_count",
     alerts_pb2.ALERT_METRIC_ERROR_RATE: "error_rate",
     alerts_pb2.ALERT_METRIC_TOKEN_COUNT: "token_count",
@@ -23,23 +23,23 @@ METRICS = {
     alerts_pb2.ALERT_METRIC_LATENCY_P99: "latency_p99",
     alerts_pb2.ALERT_METRIC_TIME_TO_FIRST_TOKEN_P95: "time_to_first_token_p95",
 }
-COMPARISONS = {
+COMPARISONS: dict[int, str] = {
     alerts_pb2.ALERT_COMPARISON_GREATER: "greater",
     alerts_pb2.ALERT_COMPARISON_GREATER_OR_EQUAL: "greater_or_equal",
     alerts_pb2.ALERT_COMPARISON_LESS: "less",
     alerts_pb2.ALERT_COMPARISON_LESS_OR_EQUAL: "less_or_equal",
 }
-STATES = {
+STATES: dict[int, str] = {
     alerts_pb2.ALERT_STATE_OK: "ok",
     alerts_pb2.ALERT_STATE_FIRING: "firing",
     alerts_pb2.ALERT_STATE_RESOLVED: "resolved",
 }
-CHANNELS = {
+CHANNELS: dict[int, str] = {
     alerts_pb2.ALERT_CHANNEL_EMAIL: "email",
     alerts_pb2.ALERT_CHANNEL_SMS: "sms",
     alerts_pb2.ALERT_CHANNEL_IN_APP: "in_app",
 }
-_BY_NAME = {
+_BY_NAME: dict[str, dict[str, int]] = {
     "metric": {v: k for k, v in METRICS.items()},
     "comparison": {v: k for k, v in COMPARISONS.items()},
     "state": {v: k for k, v in STATES.items()},

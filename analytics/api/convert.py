@@ -36,7 +36,7 @@ DIMENSION_COLUMNS: dict[int, tuple[str, str]] = {
     usage_pb2.USAGE_DIMENSION_STATUS: ("status", "status"),
     usage_pb2.USAGE_DIMENSION_ARM: ("arm", "arm"),
 }
-_GRANULARITIES = {
+_GRANULARITIES: dict[int, Granularity] = {
     usage_pb2.GRANULARITY_MINUTE: Granularity.MINUTE,
     usage_pb2.GRANULARITY_HOUR: Granularity.HOUR,
     usage_pb2.GRANULARITY_DAY: Granularity.DAY,

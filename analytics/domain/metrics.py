@@ -23,7 +23,7 @@ class Counters:
     active_users: int = 0
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Counters:
+    def from_row(cls, row: Mapping[Any, Any]) -> Counters:
         """Postgres sums bigints as numeric: every value is brought back to int (latency to float)."""
         values: dict[str, Any] = {f.name: int(row.get(f.name) or 0) for f in fields(cls)}
         values["latency_ms_sum"] = float(row.get("latency_ms_sum") or 0)

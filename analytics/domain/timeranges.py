@@ -10,7 +10,7 @@ retained.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 from zoneinfo import ZoneInfo
 
@@ -76,7 +76,7 @@ def choose_tier(
     return fits[-1]
 
 
-def truncate(moment: datetime, unit: str, tz: ZoneInfo) -> datetime:
+def truncate(moment: datetime, unit: str, tz: tzinfo) -> datetime:
     """Start of the ``unit`` bucket holding ``moment`` in ``tz`` (as Postgres' date_trunc does)."""
     local = moment.astimezone(tz)
     if unit == "minute":
@@ -96,7 +96,7 @@ def truncate(moment: datetime, unit: str, tz: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=tz).astimezone(UTC)
 
 
-def _next(start: datetime, unit: str, tz: ZoneInfo) -> datetime:
+def _next(start: datetime, unit: str, tz: tzinfo) -> datetime:
     local = start.astimezone(tz).replace(tzinfo=None)
     if unit == "minute":
         local += timedelta(minutes=1)

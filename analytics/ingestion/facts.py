@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from chatmesh.events.v1 import (
     conversation_events_pb2,
@@ -97,7 +98,7 @@ def activity_fact(envelope: EventEnvelope) -> ActivityFact | None:
     if found is None:
         return None
     message_cls, metric, user_field = found
-    event = unpack(envelope, message_cls)
+    event: Any = unpack(envelope, message_cls)
     user_id = str(getattr(event, user_field)) if user_field else ""
     return ActivityFact(
         event_id=envelope.id,

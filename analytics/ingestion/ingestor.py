@@ -57,8 +57,8 @@ class Ingestor:
         for envelope in envelopes:
             if envelope.type == USAGE_TYPE:
                 usage.append(usage_fact(envelope))
-            elif (fact := activity_fact(envelope)) is not None:
-                activity.append(fact)
+            elif (counted := activity_fact(envelope)) is not None:
+                activity.append(counted)
         cutoff = self.raw_cutoff()
         if cutoff is not None:
             # Older than the ledger's window: whether it was applied can no longer be told, and

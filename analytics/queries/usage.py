@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,7 +25,7 @@ __all__ = ["Series", "UsagePage", "get_usage"]
 @dataclass(frozen=True)
 class Series:
     dimensions: dict[str, str]
-    points: list[tuple[object, Counters]]
+    points: list[tuple[datetime, Counters]]
     totals: Counters
 
 
@@ -53,7 +54,7 @@ async def get_usage(
             session, query, group_by, span.granularity.value, span.tz.key, [g for g, _ in groups]
         )
         overall = await queries.totals(session, query)
-    by_group: dict[tuple[str, ...], dict[object, Counters]] = {}
+    by_group: dict[tuple[str, ...], dict[datetime, Counters]] = {}
     for dims, bucket, counters in rows:
         by_group.setdefault(tuple(dims[name] for name in group_by), {})[bucket] = counters
     series = []

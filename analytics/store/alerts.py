@@ -70,7 +70,8 @@ async def update_rule(session: AsyncSession, rule_id: uuid.UUID, values: dict[st
 
 async def delete_rule(session: AsyncSession, tenant_id: str, rule_id: uuid.UUID) -> bool:
     statement = alert_rules.delete().where(alert_rules.c.id == rule_id, alert_rules.c.tenant_id == tenant_id)
-    return bool((await session.execute(statement)).rowcount)
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Row[Any]]:
