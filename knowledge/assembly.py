@@ -18,6 +18,7 @@ from knowledge.ingestion.pipeline import Pipeline
 from knowledge.ingestion.queue import JobQueue
 from knowledge.ingestion.urls import UrlFetcher
 from knowledge.originals import FilesystemStore, OriginalStore
+from knowledge.store.embedding_cache import RedisCacheStore
 from mesh.clients import ServiceClients
 from mesh.config import Settings
 from mesh.db import session_factory
@@ -52,7 +53,8 @@ async def open_deps(
         sessions=session_factory(engine),
         redis=redis,
         originals=_originals(config, settings.data_dir),
-        embedders=embedders or Embedders(router, batch_size=config.embed_batch_size),
+        embedders=embedders
+        or Embedders(router, batch_size=config.embed_batch_size, cache=RedisCacheStore(redis)),
         clients=clients,
         config=config,
         fetcher=UrlFetcher(
@@ -63,6 +65,7 @@ async def open_deps(
     )
     deps.queue = make_queue(deps)
     if workers:
+        await deps.embedders.warm_up()
         await deps.queue.start()
     return deps
 
