@@ -89,7 +89,7 @@ def batch_to_pb(row: Any, counts: dict[str, int], last: datetime | None) -> pb.N
     )
     out.failed += counts.get("bounced", 0)
     out.create_time.FromDatetime(row.created_at)
-    if last is not None and not counts.get("pending") and not counts.get("sent"):
+    if last is not None and not counts.get("pending"):
         out.complete_time.FromDatetime(last)
     return out
 

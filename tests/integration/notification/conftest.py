@@ -14,7 +14,7 @@ from mesh.config import Settings
 from mesh.infra import Infra
 from mesh.migrate import migrate
 from tests.fakes.smtp_sink import SmtpSink
-from tests.integration.notification.notif_harness import Service, close_service, open_service, test_config
+from tests.integration.notification.notif_harness import Service, close_service, notif_config, open_service
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def smtp() -> Iterator[SmtpSink]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def service(notif_settings: Settings, smtp: SmtpSink) -> AsyncIterator[Service]:
-    running = await open_service(notif_settings, test_config(smtp_url=smtp.url()))
+    running = await open_service(notif_settings, notif_config(smtp_url=smtp.url()))
     try:
         yield running
     finally:

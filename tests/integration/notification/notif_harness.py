@@ -84,7 +84,7 @@ class Service:
         return self.running.deps
 
 
-def test_config(**overrides: Any) -> NotificationSettings:
+def notif_config(**overrides: Any) -> NotificationSettings:
     values: dict[str, Any] = {
         "retry_backoff_seconds": 0.05,
         "schedule_poll_seconds": 0.2,
