@@ -10,6 +10,9 @@ nothing: the consumer group hands it the events it missed when it is back.
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
 import json
 import os
 import signal
@@ -160,6 +163,11 @@ def test_usage_shows_exactly_what_callers_were_billed_and_only_to_them(
         assert [m["key"] for m in dashboard["topModels"]] == [MODEL]
         assert dashboard["latency"]["p99"] != "0s"
 
+        assert _live_requests(alice) == 3
+        log = _export_csv(alice)
+        assert len(log) == 3 and {row["model"] for row in log} == {MODEL}
+        assert sum(int(row["prompt_tokens"]) for row in log) == sum(p for p, _ in alice_tokens)
+
         # analytics dies mid-traffic; what was sent meanwhile is counted once it is back.
         os.kill(run.service_pid("analytics"), signal.SIGKILL)
         more = [_chat(alice) for _ in range(2)]
@@ -172,3 +180,30 @@ def _safe_totals(http: httpx.Client) -> dict[str, Any]:
     """Totals, or none while analytics is restarting (the gateway answers 503 meanwhile)."""
     response = _usage(http)
     return dict(response.json().get("totals", {})) if response.status_code == 200 else {}
+
+
+def _live_requests(http: httpx.Client) -> int:
+    """Requests in the first update of the live SSE stream (a 5-minute window)."""
+    with http.stream("GET", "/v1/analytics/live", params={"window": "300s"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data:"):
+                return int(json.loads(line[5:]).get("metrics", {}).get("requests", 0))
+    raise AssertionError("no live update")
+
+
+def _export_csv(http: httpx.Client) -> list[dict[str, str]]:
+    """The request log as CSV, streamed as NDJSON pieces whose bytes concatenate to the file."""
+    spec = {"spec": {"type": "REPORT_TYPE_REQUEST_LOG", "format": "REPORT_FORMAT_CSV"}}
+    data = b""
+    with http.stream(
+        "POST", "/v1/analytics/reports:export", params={"stream": "ndjson"}, json=spec
+    ) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line:
+                piece = json.loads(line)
+                assert "result" in piece, piece
+                data += base64.b64decode(piece["result"].get("data", ""))
+    return list(csv.DictReader(io.StringIO(data.decode())))
