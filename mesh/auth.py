@@ -69,7 +69,8 @@ class Principal:
     for service identities, and empty for anonymous callers. ``token_id`` is the JWT
     ``jti`` or the API key id, which revocation and audit logs refer to.
 
-    ``allowed_models`` / ``allowed_cidrs`` are an API key's limits (empty: none);
+    ``allowed_models`` / ``allowed_cidrs`` are an API key's limits (empty: none) and
+    ``quota_remaining`` the quota identity granted it (None: unlimited, or not a key);
     ``expires_at`` (Unix seconds) is when the credential stops being valid; ``client_ip`` is
     the client's address as the edge verified it (or the transport peer for a direct caller).
     """
@@ -83,6 +84,7 @@ class Principal:
     allowed_models: tuple[str, ...] = ()
     allowed_cidrs: tuple[str, ...] = ()
     expires_at: float | None = None
+    quota_remaining: int | None = None
     client_ip: str = ""
 
     @property

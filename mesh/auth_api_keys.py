@@ -48,6 +48,7 @@ def api_key_principal(reply: api_keys_pb2.AuthenticateApiKeyResponse, client_ip:
         token_id=found.api_key_id,
         allowed_models=tuple(found.allowed_models),
         allowed_cidrs=tuple(reply.api_key.allowed_cidrs),
+        quota_remaining=None if reply.api_key.unlimited_quota else reply.api_key.remaining_quota,
         expires_at=expires.seconds + expires.nanos / 1e9 if found.HasField("expire_time") else None,
         client_ip=client_ip,
     )

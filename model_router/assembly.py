@@ -15,6 +15,7 @@ from mesh.db import session_factory
 from mesh.secrets import secret_box
 from model_router.deps import ModelRouterDeps
 from model_router.quota.engine import QuotaEngine
+from model_router.quota.key_grants import KeyGrants
 from model_router.quota.ledger import QuotaLedger
 from model_router.quota.price_book import PriceBook
 from model_router.quota.price_store import PriceStore
@@ -51,6 +52,7 @@ async def open_deps(
     sweeper.start()
     routing = RoutingRules(engine, redis, reload_seconds=reload_seconds)
     await routing.start()
+    ledger = QuotaLedger(sessions)
     return ModelRouterDeps(
         settings=settings,
         engine=engine,
@@ -60,7 +62,8 @@ async def open_deps(
         channels=registry,
         relay=Relay(registry, upstream_clients()),
         quota=quota,
-        ledger=QuotaLedger(sessions),
+        ledger=ledger,
+        key_grants=KeyGrants(ledger),
         price_store=price_store,
         prices=prices,
         usage=UsageStore(sessions, quota),

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mesh.config import Settings
     from mesh.secrets import SecretBox
     from model_router.quota.engine import QuotaEngine
+    from model_router.quota.key_grants import KeyGrants
     from model_router.quota.ledger import QuotaLedger
     from model_router.quota.price_book import PriceBook
     from model_router.quota.price_store import PriceStore
@@ -41,6 +42,7 @@ class ModelRouterDeps:
     relay: Relay | None = None  # inference (mr-relay); None leaves the inference RPCs UNAVAILABLE
     quota: QuotaEngine | None = None  # reserve/settle/refund; None: requests are not metered
     ledger: QuotaLedger | None = None  # account admin (AdjustQuota, ledger reads)
+    key_grants: KeyGrants | None = None  # opens limited API keys' accounts on first use
     price_store: PriceStore | None = None  # price and multiplier admin
     prices: PriceBook | None = None  # in-memory prices for pricing requests
     usage: UsageStore | None = None  # usage records + UsageRecorded events

@@ -62,5 +62,6 @@ class LocalApiKeyVerifier:
             allowed_models=tuple(key.allowed_models),
             allowed_cidrs=tuple(key.allowed_cidrs),
             expires_at=key.expire_at.timestamp() if key.expire_at is not None else None,
+            quota_remaining=None if key.unlimited_quota else key.remaining_quota,
             client_ip=client_ip,
         )

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from chatmesh.model_router.v1 import chat_pb2, inference_pb2
 from google.protobuf import duration_pb2
 
-from mesh.auth import current_principal
+from mesh.auth import Principal, current_principal
 from mesh.authz import require_for_users
 from mesh.errors import FieldViolation, InvalidArgument, Unavailable
 from mesh.key_limits import require_model
@@ -152,6 +152,11 @@ class InferenceApi:
             stream=stream,
         )
 
+    async def _key_quota(self, principal: Principal) -> None:
+        """A key limited in identity draws on its own account here (model_router.quota.key_grants)."""
+        if self.deps.key_grants is not None and self.deps.quota is not None:
+            await self.deps.key_grants.ensure(principal)
+
     def _target(self, model: str, payer: Payer, sticky_key: str, meter: Meter) -> str:
         """The model to route to: a routing rule's arm (recorded on the meter) or the one asked for."""
         if self.deps.routing is None:
@@ -173,6 +178,7 @@ class InferenceApi:
         principal = current_principal()
         require_model(principal, request.model)
         payer = payer_for(routing, principal)
+        await self._key_quota(principal)
         request_id = routing.request_id or uuid.uuid4().hex
         meter = self._meter(payer, request_id, "chat.completions", request.model, request.stream)
         target = self._target(request.model, payer, routing.sticky_key, meter)
@@ -345,6 +351,7 @@ class InferenceApi:
         principal = current_principal()
         require_model(principal, request.model)
         payer = payer_for(routing, principal)
+        await self._key_quota(principal)
         meter = self._meter(payer, routing.request_id or uuid.uuid4().hex, "embeddings", request.model, False)
         target = self._target(request.model, payer, routing.sticky_key, meter)
         upstream = request

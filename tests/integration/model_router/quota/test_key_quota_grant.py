@@ -1,0 +1,74 @@
+"""A key's quota set in identity holds here: the first request opens its account; none is spent past it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from chatmesh.model_router.v1 import inference_pb2
+
+from mesh.config import Settings
+from mesh.errors import NotFound
+from model_router.quota.accounts import account_id
+from tests.fakes.llm_upstream import FakeLLMUpstream, FakeReply
+from tests.integration.model_router.quota.metered_router import Caller, MeteredRouter, metered_router
+from tests.integration.model_router.quota.quota_support import balance, ledger_sum
+from tests.integration.model_router.quota.test_metered_inference import (
+    INPUT_PRICE,
+    MODEL,
+    OUTPUT_PRICE,
+    PIECES,
+    messages,
+    priced,
+)
+
+
+@pytest.fixture
+async def router(quota_settings: Settings) -> AsyncIterator[MeteredRouter]:
+    upstream = FakeLLMUpstream(reply=FakeReply(pieces=PIECES))
+    async with upstream.running(), metered_router(quota_settings, upstream) as running:
+        yield running
+
+
+def _limited(router: MeteredRouter, caller: Caller, remaining: int | None) -> None:
+    """The key's principal as identity describes it: with the quota its owner set."""
+    token = caller.key[0][1].removeprefix("Bearer ")
+    principal = router.verifier.principals[token]
+    router.verifier.principals[token] = dataclasses.replace(principal, quota_remaining=remaining)
+
+
+def _request() -> inference_pb2.ChatCompletionRequest:
+    return inference_pb2.ChatCompletionRequest(model=MODEL, messages=messages(), max_tokens=10)
+
+
+async def test_a_limited_key_spends_its_own_quota_and_no_more(router: MeteredRouter) -> None:
+    caller = router.verifier.caller()
+    await priced(router, caller, input_price=INPUT_PRICE, output_price=OUTPUT_PRICE)
+    _limited(router, caller, 150)
+    key_account = account_id("api_key", caller.api_key_id)
+
+    first = [r async for r in router.stub.ChatCompletion(_request(), metadata=caller.key)]
+    cost = first[-1].route.cost
+    assert 0 < cost <= 150
+    await router.deps.finishers.drain(30)
+    assert await balance(router.sessions, key_account) == (150 - cost, 0, cost)
+    assert await ledger_sum(router.sessions, key_account) == 150 - cost
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        async for _ in router.stub.ChatCompletion(_request(), metadata=caller.key):
+            pass
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    # Identity's figure is the opening balance only: it does not refill the account.
+    assert await balance(router.sessions, key_account) == (150 - cost, 0, cost)
+
+
+async def test_an_unlimited_key_gets_no_account(router: MeteredRouter) -> None:
+    caller = router.verifier.caller()
+    _limited(router, caller, None)
+    answer = [r async for r in router.stub.ChatCompletion(_request(), metadata=caller.key)]
+    assert answer[-1].choices or answer[-1].usage.total_tokens
+    assert router.deps.ledger is not None
+    with pytest.raises(NotFound):
+        await router.deps.ledger.account(account_id("api_key", caller.api_key_id))
