@@ -153,9 +153,10 @@ async def create_account(
     email = normalize_email(account.email)
     if await user_store.user_by_email(db, tenant.id, email) is not None:
         raise AlreadyExists("an account with this email already exists", reason="EMAIL_TAKEN")
+    # Seat first, then Argon2: under a flood only the admitted signups pay for a hash.
     await check_seat(db, tenant)
-    password_hash = await asyncio.to_thread(hash_password, account.password)
     await take_seat(db, tenant)
+    password_hash = await asyncio.to_thread(hash_password, account.password)
     username = account.username.strip() or default_username(email)
     user_id = await user_store.insert_user(
         db,
