@@ -20,7 +20,9 @@ from conversation.api.conversations import settings_values
 from conversation.config import ConversationConfig
 from conversation.domain import fields
 from conversation.domain.export import EXPORT_FORMAT, EXPORT_VERSION
+from mesh.auth import current_principal
 from mesh.errors import FieldViolation, InvalidArgument
+from mesh.key_limits import require_model
 
 __all__ = ["ImportPlan", "ImportedMessage", "parse_import"]
 
@@ -180,6 +182,8 @@ def parse_import(content: str, title: str, config: ConversationConfig) -> Import
             meta.get("settings") or {}, resources_pb2.ConversationSettings(), ignore_unknown_fields=True
         )
         problems += fields.check_settings(settings_values(parsed), config, "content.conversation.settings")
+        # An imported conversation is a stored model choice like any other (conversations._values).
+        require_model(current_principal(), parsed.model)
         settings = json_format.MessageToDict(parsed, preserving_proto_field_name=True)
     except (json_format.ParseError, TypeError, ValueError):
         problems.append(FieldViolation("content.conversation.settings", "not valid conversation settings"))

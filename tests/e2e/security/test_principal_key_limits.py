@@ -116,6 +116,10 @@ def test_conversations_cannot_carry_a_restricted_key_to_another_model(
         # still cannot use it there.
         theirs = _conversation(owner, OTHER)
         _refused(_send(key, theirs))
+        # Nor can the key import a copy of it (a stored choice of the other model).
+        exported = owner.get(f"/v1/conversations/{theirs}:export", params={"format": "EXPORT_FORMAT_JSON"})
+        assert exported.status_code == 200, exported.text
+        _refused(key.post("/v1/conversations:import", json={"content": exported.json()["content"]}))
     assert OTHER not in {str(r.body.get("model")) for r in upstream.requests[asked_before:]}
 
 
