@@ -9,7 +9,9 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["OrchestratorSettings", "load_orchestrator_settings"]
+from orchestrator.tools.stdio_policy import StdioPolicy
+
+__all__ = ["OrchestratorSettings", "load_orchestrator_settings", "stdio_policy"]
 
 
 class OrchestratorSettings(BaseSettings):
@@ -41,8 +43,16 @@ class OrchestratorSettings(BaseSettings):
     mcp_list_ttl_seconds: float = Field(default=30.0, ge=0)
     # Executables stdio MCP servers may start (tenant admins choose among them); empty forbids stdio.
     mcp_stdio_commands: list[str] = Field(default_factory=list)
+    # Per command, regular expressions every argument must match in full; a command not listed
+    # here takes no arguments. E.g. {"/usr/bin/npx": ["-y", "@modelcontextprotocol/server-[a-z-]+"]}.
+    mcp_stdio_args: dict[str, list[str]] = Field(default_factory=dict)
     # Private or loopback addresses streamable-HTTP MCP servers may live on (others are refused).
     mcp_private_hosts: list[str] = Field(default_factory=list)
+
+
+def stdio_policy(config: OrchestratorSettings) -> StdioPolicy:
+    """The stdio MCP allow-list these settings describe."""
+    return StdioPolicy.of(config.mcp_stdio_commands, config.mcp_stdio_args)
 
 
 def load_orchestrator_settings(**overrides: object) -> OrchestratorSettings:

@@ -19,6 +19,7 @@ from mesh.authz import require
 from mesh.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, Unavailable
 from mesh.paging import decode_offset, encode_offset, page_size
 from orchestrator.api.agents import caller
+from orchestrator.config import stdio_policy
 from orchestrator.tools import mcp_store
 from orchestrator.tools.mcp_catalog import McpCatalog
 from orchestrator.tools.mcp_servers import (
@@ -76,7 +77,7 @@ class McpServersApi:
         return values | mcp_store.seal_secrets(catalog.secrets, draft["env"], draft["headers"])
 
     def _check(self, draft: dict[str, Any]) -> None:
-        bad = validate_server(draft, self.deps.config.mcp_stdio_commands)
+        bad = validate_server(draft, stdio_policy(self.deps.config))
         if bad:
             raise InvalidArgument("invalid MCP server", bad)
 

@@ -1,27 +1,25 @@
 """The http_fetch built-in: GET a page from an allow-listed domain and hand its text to the model.
 
-Redirects are followed by hand, at most a few, and every hop is checked again (a listed
-site redirecting to an unlisted or internal one is refused). The body is read up to a
-byte limit; HTML is reduced to its visible text.
+The fetch is mesh.safe_fetch's: redirects followed by hand, at most a few, every hop checked
+again (a listed site redirecting to an unlisted or internal one is refused), and every
+connection made to the address that was checked (no DNS rebinding). The body is read up to
+a byte limit; HTML is reduced to its visible text.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 
+from mesh.safe_fetch import FetchPolicy, FetchRefused, FetchResult, SafeFetcher
 from orchestrator.tools.errors import ToolError
-from orchestrator.tools.netguard import check_url
 
 __all__ = ["MAX_REDIRECTS", "PARAMETERS", "HttpFetch", "html_text"]
 
 MAX_REDIRECTS = 5
-_REDIRECTS = {301, 302, 303, 307, 308}
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg"}
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"}
 
@@ -66,60 +64,37 @@ def html_text(markup: str) -> str:
 
 
 class HttpFetch:
-    """Configured once with the allow-list and limits; each call fetches one URL."""
+    """Configured once with the allow-list and limits; each call fetches one URL (mesh.safe_fetch)."""
 
     def __init__(self, allowed_domains: Sequence[str], *, max_bytes: int, timeout: float) -> None:
         self._allowed = list(allowed_domains)
         self._max_bytes = max_bytes
         self._timeout = timeout
+        # A host on a private address must be listed by that address itself, so the list serves both.
+        policy = FetchPolicy.of(self._allowed, self._allowed)
+        self._fetcher = SafeFetcher(policy, max_bytes=max_bytes, timeout=timeout, max_redirects=MAX_REDIRECTS)
 
     @property
     def enabled(self) -> bool:
         return bool(self._allowed)
 
     async def run(self, arguments: dict[str, Any]) -> str:
+        url = str(arguments["url"])
         try:
-            async with asyncio.timeout(self._timeout):
-                return await self._fetch(str(arguments["url"]))
+            result = await self._fetcher.get(url, headers={"Accept": "text/*, application/json"})
+        except FetchRefused as refused:
+            raise ToolError(str(refused)) from None
         except TimeoutError:
             raise ToolError(f"the site did not answer within {self._timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise ToolError(f"fetching {url} failed: {type(exc).__name__}") from None
+        return self._render(result)
 
-    async def _fetch(self, url: str) -> str:
-        async with httpx.AsyncClient(
-            follow_redirects=False, trust_env=False, timeout=self._timeout
-        ) as client:
-            for _ in range(MAX_REDIRECTS + 1):
-                await check_url(url, allowed_hosts=self._allowed, private_allowed=self._allowed)
-                try:
-                    async with client.stream(
-                        "GET", url, headers={"Accept": "text/*, application/json"}
-                    ) as resp:
-                        location = resp.headers.get("location")
-                        if resp.status_code in _REDIRECTS and location:
-                            url = urljoin(url, location)
-                            continue
-                        body, truncated = await self._read(resp)
-                        return self._render(resp, body, truncated)
-                except httpx.HTTPError as exc:
-                    raise ToolError(f"fetching {url} failed: {type(exc).__name__}") from None
-        raise ToolError(f"more than {MAX_REDIRECTS} redirects")
-
-    async def _read(self, response: httpx.Response) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= self._max_bytes:
-                return b"".join(chunks)[: self._max_bytes], True
-        return b"".join(chunks), False
-
-    def _render(self, response: httpx.Response, body: bytes, truncated: bool) -> str:
-        content_type = response.headers.get("content-type", "")
-        text = body.decode(response.charset_encoding or "utf-8", errors="replace")
-        if "html" in content_type:
+    def _render(self, result: FetchResult) -> str:
+        text = result.text()
+        if "html" in result.content_type:
             text = html_text(text)
-        if response.status_code >= 400:
-            raise ToolError(f"HTTP {response.status_code} from {response.url}: {text[:500]}")
-        note = f"\n[truncated at {self._max_bytes} bytes]" if truncated else ""
-        return f"HTTP {response.status_code} {content_type}\n\n{text}{note}"
+        if result.status >= 400:
+            raise ToolError(f"HTTP {result.status} from {result.url}: {text[:500]}")
+        note = f"\n[truncated at {self._max_bytes} bytes]" if result.truncated else ""
+        return f"HTTP {result.status} {result.content_type}\n\n{text}{note}"

@@ -27,6 +27,7 @@ from orchestrator.tools import mcp_client, mcp_store
 from orchestrator.tools.errors import ToolError
 from orchestrator.tools.mcp_client import McpServerConfig, McpToolInfo
 from orchestrator.tools.registry import ToolEntry, make_validator
+from orchestrator.tools.stdio_policy import StdioPolicy
 
 __all__ = ["LISTING_TIMEOUT_SECONDS", "SEPARATOR", "McpCatalog", "tool_name"]
 
@@ -57,12 +58,14 @@ class McpCatalog:
         *,
         ttl: float,
         private_hosts: Collection[str] = (),
+        stdio: StdioPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine
         self._secrets = secrets
         self._ttl = ttl
         self._private_hosts = tuple(private_hosts)
+        self._stdio = stdio or StdioPolicy()  # none given: no stdio server may start
         self._clock = clock
         self._listings: dict[str, _Listing] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -92,7 +95,9 @@ class McpCatalog:
         """(tools, "") when the server answers, ([], reason) when it does not; state recorded."""
         try:
             async with asyncio.timeout(min(config.timeout, LISTING_TIMEOUT_SECONDS)):
-                infos = await mcp_client.list_tools(config, private_hosts=self._private_hosts)
+                infos = await mcp_client.list_tools(
+                    config, private_hosts=self._private_hosts, stdio=self._stdio
+                )
         except TimeoutError:
             infos, error = [], f"listing tools took longer than {LISTING_TIMEOUT_SECONDS:g} s"
         except ToolError as exc:
@@ -148,4 +153,6 @@ class McpCatalog:
         )
 
     async def _call(self, config: McpServerConfig, tool: str, arguments: dict[str, Any]) -> str:
-        return await mcp_client.call_tool(config, tool, arguments, private_hosts=self._private_hosts)
+        return await mcp_client.call_tool(
+            config, tool, arguments, private_hosts=self._private_hosts, stdio=self._stdio
+        )

@@ -19,8 +19,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mesh.safe_fetch import FetchPolicy, FetchRefused, httpx2_transport
 from orchestrator.tools.errors import ToolError
-from orchestrator.tools.netguard import check_url
+from orchestrator.tools.stdio_policy import StdioPolicy
 
 if TYPE_CHECKING:
     from mcp import ClientSession
@@ -59,22 +60,34 @@ class McpToolInfo:
 
 
 @asynccontextmanager
-async def _session(config: McpServerConfig, private_hosts: Collection[str]) -> AsyncIterator[ClientSession]:
+async def _session(
+    config: McpServerConfig, private_hosts: Collection[str], stdio: StdioPolicy
+) -> AsyncIterator[ClientSession]:
     import httpx2
     from mcp import ClientSession, StdioServerParameters, stdio_client
     from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared._httpx_utils import create_mcp_http_client
 
     if config.transport == "stdio":
+        refused = stdio.violations(config.command, config.args, config.env)
+        if refused:
+            # Saved under looser settings than the operator's current ones: not started.
+            raise ToolError(f"MCP server {config.name!r} may not start: {refused[0].description}")
         params = StdioServerParameters(command=config.command, args=list(config.args), env=dict(config.env))
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             yield session
         return
-    await check_url(config.url, allowed_hosts=None, private_allowed=private_hosts)
+    policy = FetchPolicy.of(None, private_hosts)
+    try:
+        await policy.check(config.url)  # a clear refusal up front; the connections are guarded anyway
+    except FetchRefused as refused:
+        raise ToolError(str(refused)) from None
     timeout = httpx2.Timeout(config.timeout, read=config.timeout)
+    http_client = httpx2.AsyncClient(
+        headers=dict(config.headers), timeout=timeout, transport=httpx2_transport(policy), trust_env=False
+    )
     async with (
-        create_mcp_http_client(headers=dict(config.headers), timeout=timeout) as http,
+        http_client as http,
         streamable_http_client(config.url, http_client=http) as (read, write),
         ClientSession(read, write) as session,
     ):
@@ -88,12 +101,14 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def list_tools(config: McpServerConfig, *, private_hosts: Collection[str] = ()) -> list[McpToolInfo]:
+async def list_tools(
+    config: McpServerConfig, *, private_hosts: Collection[str] = (), stdio: StdioPolicy | None = None
+) -> list[McpToolInfo]:
     """The tools the server lists (all pages), or ToolError saying why it could not be reached."""
     from mcp.types import PaginatedRequestParams
 
     try:
-        async with _session(config, private_hosts) as session:
+        async with _session(config, private_hosts, stdio or StdioPolicy()) as session:
             tools: list[McpToolInfo] = []
             result = await session.list_tools()
             for _ in range(MAX_LISTED_PAGES):
@@ -123,11 +138,16 @@ def _text_of(content: list[Any]) -> str:
 
 
 async def call_tool(
-    config: McpServerConfig, tool: str, arguments: dict[str, Any], *, private_hosts: Collection[str] = ()
+    config: McpServerConfig,
+    tool: str,
+    arguments: dict[str, Any],
+    *,
+    private_hosts: Collection[str] = (),
+    stdio: StdioPolicy | None = None,
 ) -> str:
     """The tool's text result; ToolError when the server reports an error or cannot be reached."""
     try:
-        async with _session(config, private_hosts) as session:
+        async with _session(config, private_hosts, stdio or StdioPolicy()) as session:
             result = await session.call_tool(tool, arguments)
     except ToolError:
         raise

@@ -1,20 +1,22 @@
 """MCP server settings as the admin API sees them: drafts, validation, update masks, messages.
 
 Stdio servers run a program on the orchestrator's host, so only executables the
-operator listed (``CHATMESH_ORCHESTRATOR_MCP_STDIO_COMMANDS``) may be configured. Fields
+operator listed (``CHATMESH_ORCHESTRATOR_MCP_STDIO_COMMANDS``), with arguments it allows
+and no environment that steers loaders (orchestrator.tools.stdio_policy), may be configured. Fields
 of the other transport are cleared, and ``env`` / ``headers`` never leave the service.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from chatmesh.orchestrator.v1 import tools_pb2
 
 from mesh.errors import FieldViolation, InvalidArgument
+from orchestrator.tools.stdio_policy import StdioPolicy
 
 __all__ = [
     "DEFAULT_TIMEOUT_MS",
@@ -115,18 +117,17 @@ def _map_violations(values: Mapping[str, str], field: str, key: re.Pattern[str])
     return bad
 
 
-def validate_server(draft: dict[str, Any], stdio_commands: Collection[str]) -> list[FieldViolation]:
+def validate_server(draft: dict[str, Any], stdio: StdioPolicy) -> list[FieldViolation]:
     """Problems with ``draft``; also clears the fields the chosen transport does not use."""
     bad = []
     if not _NAME.match(draft["name"]) or "__" in draft["name"]:
         bad.append(FieldViolation("mcp_server.name", "1-32 of a-z 0-9 _ -, starting alphanumeric, no '__'"))
     if draft["transport"] == "stdio":
         draft.update(url="", headers={})
-        if draft["command"] not in stdio_commands:
-            bad.append(FieldViolation("mcp_server.command", "not one of the commands the operator allows"))
         if len(draft["args"]) > 50 or any(len(a) > 1000 or "\x00" in a for a in draft["args"]):
             bad.append(FieldViolation("mcp_server.args", "at most 50 arguments of at most 1000 characters"))
         bad += _map_violations(draft["env"], "env", _ENV_KEY)
+        bad += stdio.violations(draft["command"], draft["args"], draft["env"])
     elif draft["transport"] == "streamable_http":
         draft.update(command="", args=[], env={})
         bad += _url_violations(draft["url"])

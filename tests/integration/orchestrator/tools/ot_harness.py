@@ -9,6 +9,7 @@ the agents and MCP tables emptied).
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -39,6 +40,7 @@ from orchestrator.deps import OrchestratorDeps
 from orchestrator.tools.mcp_store import mcp_servers
 from orchestrator.tools.registry import ToolRegistry
 from orchestrator.tools.setup import build_tool_registry
+from tests.fakes.mcp_server import STDIO_SCRIPT
 
 ADMIN = [("authorization", "Bearer admin")]
 ALICE = [("authorization", "Bearer alice")]
@@ -73,9 +75,10 @@ class RoleCheck:
 
 
 def tools_config(**overrides: Any) -> OrchestratorSettings:
-    """Stdio may start this Python; MCP over HTTP may reach loopback (where the fakes run)."""
+    """Stdio may run this Python on the fake MCP script (or a missing one); HTTP MCP may reach loopback."""
     values: dict[str, Any] = {
         "mcp_stdio_commands": [sys.executable],
+        "mcp_stdio_args": {sys.executable: [re.escape(STDIO_SCRIPT), r"/nonexistent/[a-z]+\.py"]},
         "mcp_private_hosts": ["127.0.0.1"],
         "mcp_list_ttl_seconds": 30.0,
     }

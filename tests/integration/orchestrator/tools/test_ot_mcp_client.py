@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 import sys
 
 import pytest
 
 from orchestrator.tools.errors import ToolError
 from orchestrator.tools.mcp_client import McpServerConfig, call_tool, list_tools
+from orchestrator.tools.stdio_policy import StdioPolicy
 from tests.fakes.mcp_server import STDIO_SCRIPT, serve_http
+
+ALLOWED = StdioPolicy.of([sys.executable, "/nonexistent/mcp"], {sys.executable: [re.escape(STDIO_SCRIPT)]})
 
 STDIO = McpServerConfig(
     id="s1",
@@ -23,17 +28,17 @@ STDIO = McpServerConfig(
 
 
 async def test_stdio_lists_and_calls_tools() -> None:
-    tools = {t.name: t for t in await list_tools(STDIO)}
+    tools = {t.name: t for t in await list_tools(STDIO, stdio=ALLOWED)}
     assert set(tools) == {"add", "echo", "sleep", "explode"}
     assert tools["add"].description == "Adds two integers."
     assert tools["add"].input_schema["required"] == ["a", "b"]
-    assert await call_tool(STDIO, "add", {"a": 2, "b": 40}) == "42"
-    assert await call_tool(STDIO, "echo", {"text": "there"}) == "hi there"
+    assert await call_tool(STDIO, "add", {"a": 2, "b": 40}, stdio=ALLOWED) == "42"
+    assert await call_tool(STDIO, "echo", {"text": "there"}, stdio=ALLOWED) == "hi there"
 
 
 async def test_stdio_tool_errors_become_tool_errors() -> None:
     with pytest.raises(ToolError, match="boom"):
-        await call_tool(STDIO, "explode", {})
+        await call_tool(STDIO, "explode", {}, stdio=ALLOWED)
 
 
 async def test_stdio_server_that_cannot_start() -> None:
@@ -41,14 +46,26 @@ async def test_stdio_server_that_cannot_start() -> None:
         id="s2", tenant_id="t1", name="broken", transport="stdio", command="/nonexistent/mcp"
     )
     with pytest.raises(ToolError, match="'broken' is unreachable"):
-        await list_tools(broken)
+        await list_tools(broken, stdio=ALLOWED)
+
+
+async def test_stdio_servers_start_only_as_the_operator_allows_now() -> None:
+    """Stored under looser settings (or written to the table directly): refused before anything runs."""
+    for config in (
+        STDIO,  # no policy given: nothing may start
+        dataclasses.replace(STDIO, env={"LD_PRELOAD": "/tmp/evil.so"}),
+        dataclasses.replace(STDIO, args=("-c", "print(1)")),
+    ):
+        policy = None if config is STDIO else ALLOWED
+        with pytest.raises(ToolError, match="may not start"):
+            await list_tools(config, stdio=policy)
 
 
 async def test_stdio_call_can_be_cut_short() -> None:
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(1.0):
-            await call_tool(STDIO, "sleep", {"seconds": 30})
-    assert await call_tool(STDIO, "add", {"a": 1, "b": 1}) == "2"
+            await call_tool(STDIO, "sleep", {"seconds": 30}, stdio=ALLOWED)
+    assert await call_tool(STDIO, "add", {"a": 1, "b": 1}, stdio=ALLOWED) == "2"
 
 
 async def test_streamable_http_with_auth_header() -> None:

@@ -168,9 +168,7 @@ async def test_streamable_http_server_with_secret_header(orchestrator: Orchestra
 
 
 async def test_unreachable_server_is_saved_with_its_error(orchestrator: Orchestrator) -> None:
-    created = await _create(
-        orchestrator, _stdio(name="broken", args=["-c", "import sys; sys.exit(3)"], env={})
-    )
+    created = await _create(orchestrator, _stdio(name="broken", args=["/nonexistent/broken.py"], env={}))
     assert created.state == tools_pb2.MCP_SERVER_STATE_ERROR
     assert created.state_message
     assert "calculator" in await _tool_names(orchestrator)
@@ -184,6 +182,12 @@ async def test_unreachable_server_is_saved_with_its_error(orchestrator: Orchestr
         (_stdio(command="/bin/sh"), "mcp_server.command"),
         (_stdio(transport=tools_pb2.MCP_TRANSPORT_UNSPECIFIED), "mcp_server.transport"),
         (_stdio(env={"BAD-KEY": "x"}), "mcp_server.env[BAD-KEY]"),
+        # The command is allowed; arguments and environment that run other code are not (issue 10).
+        (_stdio(args=["-cimport os; os.system('id')"]), "mcp_server.args[0]"),
+        (_stdio(args=[STDIO_SCRIPT, "--extra"]), "mcp_server.args[1]"),
+        (_stdio(env={"LD_PRELOAD": "/tmp/evil.so"}), "mcp_server.env[LD_PRELOAD]"),
+        (_stdio(env={"NODE_OPTIONS": "--require /tmp/x.js"}), "mcp_server.env[NODE_OPTIONS]"),
+        (_stdio(env={"pythonstartup": "/tmp/x.py"}), "mcp_server.env[pythonstartup]"),
         (_stdio(timeout=duration_pb2.Duration(seconds=0, nanos=5)), "mcp_server.timeout"),
         (
             tools_pb2.McpServer(

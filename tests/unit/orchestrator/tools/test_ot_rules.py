@@ -6,10 +6,11 @@ import pytest
 from chatmesh.orchestrator.v1 import agents_pb2, generation_pb2, tools_pb2
 
 from mesh.errors import InvalidArgument
+from mesh.safe_fetch import host_matches
 from orchestrator.agents.messages import apply_update, draft_from_message, update_paths
 from orchestrator.tools.mcp_servers import draft_from_message as server_draft
 from orchestrator.tools.mcp_servers import validate_server
-from orchestrator.tools.netguard import host_matches
+from orchestrator.tools.stdio_policy import StdioPolicy
 
 
 @pytest.mark.parametrize(
@@ -39,9 +40,9 @@ def test_stdio_draft_drops_http_fields_and_needs_a_listed_command() -> None:
         )
     )
     assert draft["timeout_ms"] == 30_000
-    assert validate_server(draft, ["/usr/bin/mcp-files"]) == []
+    assert validate_server(draft, StdioPolicy.of(["/usr/bin/mcp-files"])) == []
     assert (draft["url"], draft["headers"]) == ("", {})
-    assert [v.field for v in validate_server(draft, [])] == ["mcp_server.command"]
+    assert [v.field for v in validate_server(draft, StdioPolicy())] == ["mcp_server.command"]
 
 
 def test_header_values_cannot_inject_lines() -> None:
@@ -53,7 +54,7 @@ def test_header_values_cannot_inject_lines() -> None:
             headers={"Authorization": "Bearer x\r\nX-Evil: 1"},
         )
     )
-    assert [v.field for v in validate_server(draft, [])] == ["mcp_server.headers[Authorization]"]
+    assert [v.field for v in validate_server(draft, StdioPolicy())] == ["mcp_server.headers[Authorization]"]
 
 
 def test_agent_mask_sets_and_clears_single_parameters() -> None:
