@@ -18,7 +18,7 @@ __all__ = ["GROUP", "SOURCES", "TriggerHandler", "trigger_consumer"]
 log = logging.getLogger(__name__)
 
 GROUP = "notification-triggers"
-SOURCES = ("identity", "model_router", "analytics")
+SOURCES = ("identity", "model_router", "analytics", "knowledge", "conversation", "orchestrator")
 
 
 class TriggerHandler:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatmesh.events.v1 import identity_events_pb2 as identity
+from chatmesh.events.v1 import notification_events_pb2 as requests
 from chatmesh.events.v1 import usage_events_pb2 as usage
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -173,6 +174,50 @@ async def quota_exhausted(db: AsyncSession, envelope: EventEnvelope, event: Any)
     )
 
 
+_REQUESTED_CHANNELS = {
+    requests.NOTIFICATION_CHANNEL_EMAIL: Channel.EMAIL,
+    requests.NOTIFICATION_CHANNEL_SMS: Channel.SMS,
+    requests.NOTIFICATION_CHANNEL_IN_APP: Channel.IN_APP,
+}
+_REQUESTED_PRIORITIES = {
+    requests.NOTIFICATION_PRIORITY_LOW: Priority.LOW,
+    requests.NOTIFICATION_PRIORITY_HIGH: Priority.HIGH,
+}
+
+
+async def notification_requested(db: AsyncSession, envelope: EventEnvelope, event: Any) -> None:
+    """Another service asks for a notification without calling Send (no user credentials needed).
+
+    Without channels the user gets it in the inbox, and by email when an address is known.
+    Keyed by ``dedupe_key`` (else the event id) and channel, so asking twice sends once.
+    """
+    if not event.template_id:
+        log.warning("NotificationRequested without a template ignored", extra={"event_id": envelope.id})
+        return
+    channels = [_REQUESTED_CHANNELS[c] for c in event.channels if c in _REQUESTED_CHANNELS]
+    if not channels:
+        known = await people.get_recipient(db, envelope.tenant_id, event.user_id) if event.user_id else None
+        channels = [Channel.IN_APP] if event.user_id else []
+        if event.email or (known is not None and known.email):
+            channels.append(Channel.EMAIL)
+    base = event.dedupe_key or envelope.id
+    for channel in channels:
+        if channel is Channel.IN_APP and not event.user_id:
+            continue
+        out = Outgoing(
+            tenant_id=envelope.tenant_id,
+            channel=channel,
+            priority=_REQUESTED_PRIORITIES.get(event.priority, Priority.NORMAL),
+            template=event.template_id,
+            variables=dict(event.variables),
+            locale=event.locale,
+        )
+        who = Addressee(
+            user_id=event.user_id, email=event.email, phone=event.phone, key=f"req:{base}:{channel.value}"
+        )
+        await send(db, out, [who])
+
+
 def _optional(module: Any, name: str, handler: Trigger) -> dict[str, tuple[type[Message], Trigger]]:
     cls = getattr(module, name, None)
     return {cls.DESCRIPTOR.full_name: (cls, handler)} if cls is not None else {}
@@ -186,6 +231,10 @@ TRIGGERS: dict[str, tuple[type[Message], Trigger]] = {
     ),
     identity.ApiKeyCreated.DESCRIPTOR.full_name: (identity.ApiKeyCreated, api_key_created),
     usage.QuotaExhausted.DESCRIPTOR.full_name: (usage.QuotaExhausted, quota_exhausted),
+    requests.NotificationRequested.DESCRIPTOR.full_name: (
+        requests.NotificationRequested,
+        notification_requested,
+    ),
     **_optional(identity, "EmailVerificationRequested", email_verification_requested),
     **_optional(identity, "UserEmailChanged", user_email_changed),
     **_optional(identity, "UserEmailVerified", user_email_verified),

@@ -110,3 +110,27 @@ async def test_registration_greets_in_the_inbox_and_verification_is_mailed(
 
 async def _async(value: object) -> object:
     return value
+
+
+async def test_other_services_request_notifications_by_event_once_per_dedupe_key(service: Service) -> None:
+    from chatmesh.events.v1 import notification_events_pb2 as requests
+
+    ask = requests.NotificationRequested(
+        user_id=ALICE_ID,
+        channels=[requests.NOTIFICATION_CHANNEL_IN_APP],
+        template_id="quota_exhausted",
+        variables={"metric": "tokens_per_month", "limit": "100", "used": "100", "scope": "tenant"},
+        dedupe_key="quota-t1-2026-12",
+    )
+    await publish(service.redis, "analytics", ask, tenant_id="t1")
+    await publish(service.redis, "analytics", ask, tenant_id="t1")  # a second event, same dedupe key
+
+    async def quota_notes() -> list[pb.Notification]:
+        answer = await service.stub.ListNotifications(
+            pb.ListNotificationsRequest(), metadata=ALICE, timeout=10
+        )
+        return [n for n in answer.notifications if n.template_id == "quota_exhausted"]
+
+    [note] = await eventually(quota_notes)
+    assert note.subject == "Quota used up: tokens_per_month"
+    assert await _rows(service, template_id="quota_exhausted", user_id=ALICE_ID) == 1
