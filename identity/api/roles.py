@@ -165,6 +165,9 @@ class RolesApi:
                 raise InvalidArgument("invalid role update", violations)
             permissions = fields.permissions if fields.permissions is not None else role.permissions
             parents = fields.parents if fields.parents is not None else role.parents
+            # Neither what the role grants now nor what it would grant may exceed the caller:
+            # a role above the caller's own standing is out of its reach, as its holders are.
+            no_escalation(caller, effective_permissions(graph, role.permissions, role.parents))
             no_escalation(caller, effective_permissions(graph, permissions, parents))
             if fields.name is not None and any(
                 r.node.name == fields.name and r.node.id != role.id for r in records.values()
@@ -198,6 +201,7 @@ class RolesApi:
                 raise FailedPrecondition("built-in roles cannot be deleted", reason="ROLE_BUILT_IN")
             await store.lock_roles(session, role.tenant_id)
             graph = await store.load_graph(session, role.tenant_id)
+            no_escalation(caller, effective_permissions(graph, role.permissions, role.parents))
             await self._end_holder_sessions(session, graph, role.id)
             holders = await store.delete_role(session, role.id)
             await self._audit_role(
