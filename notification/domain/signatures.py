@@ -1,12 +1,11 @@
-"""Request signatures: outbound webhooks (ours), Twilio and Alibaba Cloud SMS (theirs).
+"""Request signatures: outbound webhooks (ours) and Alibaba Cloud SMS (theirs).
 
 Pure functions, so the fakes in tests verify exactly what the clients compute.
 
 - Webhooks: ``X-Chatmesh-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``,
   the timestamp inside the MAC so a captured request cannot be replayed later.
-- Twilio authenticates the REST API with HTTP Basic (Account SID : Auth Token); the
-  ``X-Twilio-Signature`` it puts on its status callbacks is base64 HMAC-SHA1 over the URL
-  followed by the POST parameters sorted by name, each as name+value.
+- Twilio authenticates its REST API with HTTP Basic (Account SID : Auth Token), so a send
+  carries no signature of its own (notification.delivery.sms).
 - Alibaba Cloud RPC APIs (dysmsapi SendSms) sign the query: parameters sorted by name,
   percent-encoded per RFC 3986 (space %20, ``*`` %2A, ``~`` kept), joined as the
   canonical query; StringToSign = METHOD & %2F & percent(canonical); the signature is
@@ -24,7 +23,6 @@ from urllib.parse import quote
 __all__ = [
     "aliyun_canonical_query",
     "aliyun_signature",
-    "twilio_signature",
     "verify_webhook",
     "webhook_signature",
 ]
@@ -46,12 +44,6 @@ def verify_webhook(secret: bytes, body: bytes, header: str, now: int, tolerance:
         return False
     expected = webhook_signature(secret, body, stamp).split("v1=", 1)[1]
     return hmac.compare_digest(expected, parts.get("v1", ""))
-
-
-def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
-    data = url + "".join(f"{key}{params[key]}" for key in sorted(params))
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
 
 
 def _percent(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Signatures: our webhooks, Twilio's callback signature and Alibaba Cloud's RPC signature."""
+"""Signatures: our webhooks and Alibaba Cloud's RPC signature; SMTP URLs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from notification.domain.signatures import (
     aliyun_canonical_query,
     aliyun_signature,
-    twilio_signature,
     verify_webhook,
     webhook_signature,
 )
@@ -25,14 +24,6 @@ def test_webhook_signature_verifies_and_rejects_tampering_and_replays() -> None:
     assert not verify_webhook(b"other", b'{"a":1}', header, now=1010)
     assert not verify_webhook(b"k", b'{"a":1}', header, now=5000)
     assert not verify_webhook(b"k", b'{"a":1}', "garbage", now=1000)
-
-
-def test_twilio_signature_is_hmac_sha1_of_url_and_sorted_params() -> None:
-    params = {"To": "+15551234567", "Body": "hi", "From": "+15557654321"}
-    expected = base64.b64encode(
-        hmac.new(b"token", b"https://x.test/cbBodyhiFrom+15557654321To+15551234567", hashlib.sha1).digest()
-    ).decode()
-    assert twilio_signature("token", "https://x.test/cb", params) == expected
 
 
 def test_aliyun_canonical_query_uses_rfc3986_percent_encoding() -> None:
