@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from gateway.compat.admission import authenticate, limit, requested_model
 from gateway.compat.anthropic_request import count_tokens_request, messages_request
 from gateway.compat.anthropic_response import MessageStream, error, error_frame, message_json
-from gateway.compat.body import read_json
+from gateway.compat.body import converted, read_json
 from gateway.compat.relay import RelayResponse, start_stream
 from gateway.compat.upstream import (
     CHAT_RPC,
@@ -63,7 +63,7 @@ class AnthropicRoutes:
         try:
             body = await read_json(request, self._body_limit)
             caller = await authenticate(request, self._authenticator, model=requested_model(body))
-            call_request = messages_request(body)
+            call_request = converted(messages_request, body)
             await limit(request, caller, rpc=CHAT_RPC, model=call_request.model)
         except Exception as exc:
             return error(problem_of(exc))
@@ -85,7 +85,7 @@ class AnthropicRoutes:
         try:
             body = await read_json(request, self._body_limit)
             caller = await authenticate(request, self._authenticator, model=requested_model(body))
-            count_request = count_tokens_request(body)
+            count_request = converted(count_tokens_request, body)
             await limit(request, caller, rpc=COUNT_TOKENS_RPC, model=count_request.model)
             response = await self._stub().CountTokens(count_request, metadata=caller.metadata)
         except Exception as exc:

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.compat import anthropic_response
 from gateway.compat.admission import authenticate, limit, requested_model
-from gateway.compat.body import read_json
+from gateway.compat.body import converted, read_json
 from gateway.compat.errors import Problem, openai_error_body, problem_headers
 from gateway.compat.openai_request import chat_request, embed_request
 from gateway.compat.openai_response import (
@@ -110,7 +110,7 @@ class OpenAIRoutes:
         try:
             body = await read_json(request, self._body_limit)
             caller = await authenticate(request, self._authenticator, model=requested_model(body))
-            call_request = chat_request(body)
+            call_request = converted(chat_request, body)
             await limit(request, caller, rpc=CHAT_RPC, model=call_request.model)
         except Exception as exc:
             return openai_error(problem_of(exc))
@@ -134,7 +134,7 @@ class OpenAIRoutes:
         try:
             body = await read_json(request, self._body_limit)
             caller = await authenticate(request, self._authenticator, model=requested_model(body))
-            embed = embed_request(body)
+            embed = converted(embed_request, body)
             await limit(request, caller, rpc=EMBED_RPC, model=embed.request.model)
         except Exception as exc:
             return openai_error(problem_of(exc))

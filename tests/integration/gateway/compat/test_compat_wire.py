@@ -191,6 +191,22 @@ async def test_wrong_key_on_messages_is_anthropics_error_shape(gateway: Gateway)
         (b"{not json", "We could not parse the JSON body"),
         (b"[1, 2]", "expected a JSON object"),
         (b'{"model": "m", "messages": NaN}', "We could not parse the JSON body"),
+        # Issue 10: these answered 500 (RecursionError, protobuf nesting) or reached the converters.
+        (b"[" * 100_000 + b"]" * 100_000, "We could not parse the JSON body"),
+        (b'{"model": "m", "messages": ' + b"[" * 40 + b"]" * 40 + b"}", "nested deeper than"),
+        (
+            b'{"model": "m", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function",'
+            b' "function": {"name": "f", "parameters": {"a": ' + b"[" * 60 + b"]" * 60 + b"}}}]}",
+            "nested deeper than",
+        ),
+        (b'{"model": "m\xff\xfe", "messages": []}', "We could not parse the JSON body"),
+        (b'{"model": "m", "temperature": 1e999, "messages": []}', "We could not parse the JSON body"),
+        (
+            b'{"model": "m", "max_tokens": ' + b"9" * 5000 + b', "messages": []}',
+            "We could not parse the JSON body",
+        ),
+        (b'"just a string"', "expected a JSON object"),
+        (b"null", "expected a JSON object"),
     ],
 )
 async def test_malformed_bodies_are_400(http: httpx.AsyncClient, content: bytes, message: str) -> None:
