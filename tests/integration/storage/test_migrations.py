@@ -29,6 +29,7 @@ import model_router.quota.tables
 import model_router.routing.store
 import model_router.store
 import model_router.usage.tables
+import notification.store.tables
 import orchestrator.agents.store
 import orchestrator.generation.store
 import orchestrator.schema
@@ -143,6 +144,7 @@ REGISTERED = (
         ("conversation", conversation.store.tables.metadata),
         ("orchestrator", orchestrator.schema.metadata),
         ("analytics", analytics.store.tables.metadata),
+        ("notification", notification.store.tables.metadata),
     ],
 )
 async def test_store_tables_match_migrations(
