@@ -1,9 +1,11 @@
 """The default embedder: all-MiniLM-L6-v2 in this process (see ``minilm``).
 
 The model is loaded on first use (about 90 MB of weights, a fraction of a second) and shared
-by every LocalEmbedder of the process. Encoding is CPU-bound NumPy work, so it runs on one
-worker thread owned by the embedder: the event loop keeps serving while a batch is
-encoded, and batches queue instead of competing for the two cores.
+by every LocalEmbedder of the process. Encoding is CPU-bound NumPy work (which releases the
+GIL), so it runs on worker threads owned by the embedder and the event loop keeps serving
+while a batch is encoded. Documents and queries have a worker each: document batches queue
+behind one another instead of competing for the cores, and a search's query never waits
+behind an ingestion job's batch.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class LocalEmbedder:
         self._batch_size = batch_size
         self._model_dir = model_dir
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-embedder")
+        self._query_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-embedder-query")
 
     async def warm_up(self) -> None:
         """Load the model now (e.g. at service start) instead of on the first request."""
@@ -55,10 +58,11 @@ class LocalEmbedder:
 
     async def embed(self, texts: list[str], *, input_type: InputType = "document") -> list[list[float]]:
         loop = asyncio.get_running_loop()
+        executor = self._query_executor if input_type == "query" else self._executor
         out: list[list[float]] = []
         for at in range(0, len(texts), self._batch_size):
             batch = texts[at : at + self._batch_size]
-            out.extend(await loop.run_in_executor(self._executor, self._encode, batch))
+            out.extend(await loop.run_in_executor(executor, self._encode, batch))
         return out
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
@@ -66,3 +70,4 @@ class LocalEmbedder:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._query_executor.shutdown(wait=False, cancel_futures=True)

@@ -101,19 +101,27 @@ class MiniLMEncoder:
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         return [enc.ids for enc in self._tokenizer.encode_batch(texts)]
 
-    def encode(self, texts: list[str], *, batch_size: int = 32) -> NDArray[np.float32]:
+    def encode(
+        self, texts: list[str], *, batch_size: int = 32, batch_tokens: int = 4096
+    ) -> NDArray[np.float32]:
         """Unit vectors, one row per text, in input order.
 
-        Texts are sorted by length and batched so that padding stays small.
+        Texts are sorted by length and cut into batches of at most ``batch_size`` texts and
+        ``batch_tokens`` padded word pieces: padding stays small, and so does memory (the
+        attention scores of a batch take 48 x batch_tokens x length bytes).
         """
         out = np.zeros((len(texts), self.dimension), dtype=_F32)
         if not texts:
             return out
         ids = self.token_ids(texts)
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-        for at in range(0, len(order), batch_size):
-            batch = order[at : at + batch_size]
-            out[batch] = self._forward([ids[i] for i in batch])
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) >= batch_size or (len(batch) + 1) * len(ids[i]) > batch_tokens):
+                out[batch] = self._forward([ids[j] for j in batch])
+                batch = []
+            batch.append(i)
+        out[batch] = self._forward([ids[j] for j in batch])
         return out
 
     def _forward(self, batch: list[list[int]]) -> NDArray[np.float32]:
@@ -141,7 +149,9 @@ class MiniLMEncoder:
         q = qkv[:, :, 0].transpose(0, 2, 1, 3)
         k = qkv[:, :, 1].transpose(0, 2, 3, 1)
         v = qkv[:, :, 2].transpose(0, 2, 1, 3)
-        scores = (q @ k) * _F32(1.0 / math.sqrt(width)) + bias
+        scores = q @ k  # (n, heads, length, length), updated in place from here on
+        scores *= _F32(1.0 / math.sqrt(width))
+        scores += bias
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
