@@ -19,7 +19,7 @@ from mesh.config import Settings
 from mesh.db import session_factory
 from notification.config import NotificationSettings
 from notification.delivery.scheduler import Scheduler
-from notification.delivery.wiring import delivery_consumer, email_sender, sms_sender
+from notification.delivery.wiring import delivery_consumers, email_sender, sms_sender
 from notification.deps import NotificationDeps
 from notification.inbox.live import LiveFeed
 from notification.triggers.consumer import trigger_consumer
@@ -79,9 +79,9 @@ async def open_deps(
 
 async def start_workers(running: Running, name: str) -> None:
     deps = running.deps
-    delivery = delivery_consumer(deps, name)
-    await delivery.start()
-    running.stack.push_async_callback(delivery.stop)
+    for delivery in delivery_consumers(deps, name):
+        await delivery.start()
+        running.stack.push_async_callback(delivery.stop)
     if deps.config.triggers:
         triggers = trigger_consumer(deps, name)
         await triggers.start()

@@ -12,9 +12,9 @@ from notification.delivery.sms import AliyunSms, FailoverSms, SmsProvider, Twili
 from notification.delivery.worker import DeliveryWorker
 from notification.deps import NotificationDeps
 from notification.domain.smtp_url import parse_smtp_url
-from notification.store.queue import SOURCE
+from notification.store.queue import SOURCE, URGENT_SOURCE
 
-__all__ = ["DELIVERY_GROUP", "delivery_consumer", "email_sender", "sms_sender"]
+__all__ = ["DELIVERY_GROUP", "delivery_consumers", "email_sender", "sms_sender"]
 
 DELIVERY_GROUP = "notification-delivery"
 
@@ -51,15 +51,25 @@ def sms_sender(config: NotificationSettings, http: httpx.AsyncClient) -> Failove
     return FailoverSms(providers) if providers else None
 
 
-def delivery_consumer(deps: NotificationDeps, consumer_name: str) -> EventConsumer:
-    """Reads NotificationQueued; the worker decides about failures, the group only retries."""
-    return EventConsumer(
-        deps.redis,
-        group=DELIVERY_GROUP,
-        consumer_name=consumer_name,
-        streams=[stream_name(SOURCE)],
-        handler=DeliveryWorker(deps).handle,
-        max_attempts=deps.config.max_attempts + 3,
-        dead_letter_stream="notification:delivery:dead",
-        retry_backoff=deps.config.retry_backoff_seconds,
-    )
+def delivery_consumers(deps: NotificationDeps, consumer_name: str) -> list[EventConsumer]:
+    """Members of the delivery group: ``delivery_workers`` on the bulk stream, ``urgent_workers``
+    on the urgent one. Each handles one notification at a time; the group spreads the stream
+    across them. The worker decides about failures; the group only retries."""
+    worker = DeliveryWorker(deps)
+    config = deps.config
+    lanes = [(SOURCE, "bulk", config.delivery_workers), (URGENT_SOURCE, "urgent", config.urgent_workers)]
+    return [
+        EventConsumer(
+            deps.redis,
+            group=DELIVERY_GROUP,
+            consumer_name=f"{consumer_name}-{lane}-{i}",
+            streams=[stream_name(source)],
+            handler=worker.handle,
+            max_attempts=config.max_attempts + 3,
+            dead_letter_stream="notification:delivery:dead",
+            retry_backoff=config.retry_backoff_seconds,
+            count=16,
+        )
+        for source, lane, workers in lanes
+        for i in range(workers)
+    ]

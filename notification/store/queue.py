@@ -17,9 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mesh.events import build_envelope, notify_channel
 from notification.store.tables import outbox
 
-__all__ = ["SOURCE", "enqueue"]
+__all__ = ["SOURCE", "URGENT_SOURCE", "enqueue"]
 
 SOURCE = "notification"
+# High-priority notifications (security notices) travel on their own stream and workers, so a
+# password reset never waits behind a 10,000-recipient batch.
+URGENT_SOURCE = "notification_urgent"
 _CHANNELS = {
     "email": events.NOTIFICATION_CHANNEL_EMAIL,
     "sms": events.NOTIFICATION_CHANNEL_SMS,
@@ -47,7 +50,7 @@ async def enqueue(db: AsyncSession, items: Sequence[Any]) -> None:
             values.append(
                 {
                     "id": uuid.UUID(envelope.id),
-                    "aggregate_type": SOURCE,
+                    "aggregate_type": URGENT_SOURCE if item.priority == "high" else SOURCE,
                     "aggregate_id": str(item.id),
                     "event_type": envelope.type,
                     "payload": envelope.SerializeToString(),
