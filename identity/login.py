@@ -104,6 +104,8 @@ def _invalid(violations: list[FieldViolation]) -> InvalidArgument:
 async def resolve_tenant(db: AsyncSession, ref: str, field: str = "tenant") -> TenantRow | None:
     """A tenant by slug or id (empty: the default tenant); None when there is no such tenant."""
     ref = ref.strip()
+    if len(ref) > 255 or "\x00" in ref:
+        return None  # no tenant is named so; and Postgres refuses NUL in text
     if not ref:
         return await tenant_store.tenant_by_slug(db, DEFAULT_TENANT_SLUG)
     try:

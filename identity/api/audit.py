@@ -70,6 +70,8 @@ def _filter(request: audit_pb2.ListAuditEventsRequest, tenant_id: uuid.UUID) -> 
     for field in ("actor_id", "action", "resource_type", "resource_id"):
         if len(getattr(request, field)) > MAX_FILTER:
             violations.append(FieldViolation(field, f"at most {MAX_FILTER} characters"))
+        elif "\x00" in getattr(request, field):
+            violations.append(FieldViolation(field, "must not contain NUL characters"))
     outcome = ""
     if request.outcome != audit_pb2.AUDIT_OUTCOME_UNSPECIFIED:
         outcome = OUTCOMES.get(request.outcome, "")

@@ -92,6 +92,8 @@ def read_fields(
     if "description" in paths:
         if len(role.description) > MAX_DESCRIPTION:
             violations.append(FieldViolation("role.description", f"at most {MAX_DESCRIPTION} characters"))
+        elif "\x00" in role.description:
+            violations.append(FieldViolation("role.description", "must not contain NUL characters"))
         description = role.description
     if "permissions" in paths:
         if len(role.permissions) > MAX_PERMISSIONS:

@@ -185,6 +185,9 @@ class UsersApi:
                 role_name = request.role_id
         if len(request.query) > 256:
             raise invalid([FieldViolation("query", "must be at most 256 characters")])
+        if "\x00" in request.query or "\x00" in request.role_id:
+            field = "query" if "\x00" in request.query else "role_id"
+            raise invalid([FieldViolation(field, "must not contain NUL characters")])
         where = UserFilter(
             tenant_id=None if caller.grants.is_super_admin else caller.tenant_id,
             statuses=statuses,
@@ -287,8 +290,8 @@ class UsersApi:
     async def DisableUser(
         self, request: users_pb2.DisableUserRequest, context: grpc.aio.ServicerContext
     ) -> Any:
-        if len(request.reason) > 512:
-            raise invalid([FieldViolation("reason", "must be at most 512 characters")])
+        if len(request.reason) > 512 or "\x00" in request.reason:
+            raise invalid([FieldViolation("reason", "must be at most 512 characters, without NUL")])
         user = await self._set_status(
             context,
             request.user_id,

@@ -109,7 +109,10 @@ async def test_identity_accepts_its_api_keys_but_not_for_managing_credentials(
     # A key, however restricted, manages no credentials: no listing, minting or revoking keys.
     for method, request in (
         (wired.identity.ListApiKeys, api_keys_pb2.ListApiKeysRequest()),
-        (wired.identity.CreateApiKey, api_keys_pb2.CreateApiKeyRequest(api_key=api_keys_pb2.ApiKey(name="x"))),
+        (
+            wired.identity.CreateApiKey,
+            api_keys_pb2.CreateApiKeyRequest(api_key=api_keys_pb2.ApiKey(name="x")),
+        ),
         (wired.identity.DeleteApiKey, api_keys_pb2.DeleteApiKeyRequest(api_key_id=key_id)),
         (wired.identity.LogoutAll, auth_pb2.LogoutAllRequest()),
         (wired.identity.ListSessions, auth_pb2.ListSessionsRequest(user_id="me")),

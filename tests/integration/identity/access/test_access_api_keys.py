@@ -324,7 +324,9 @@ async def test_permissions_within_a_tenant(identity: Identity) -> None:
     admin = await identity.user(tenant, "tenant_admin")
     key = (await _create(identity, dev)).api_key
 
-    error = await fails(identity.stub.CreateApiKey, api_keys_pb2.CreateApiKeyRequest(api_key=_key()), roleless)
+    error = await fails(
+        identity.stub.CreateApiKey, api_keys_pb2.CreateApiKeyRequest(api_key=_key()), roleless
+    )
     assert (error.code, error.reason) == (grpc.StatusCode.PERMISSION_DENIED, "PERMISSION_MISSING")
     error = await fails(identity.stub.GetApiKey, api_keys_pb2.GetApiKeyRequest(api_key_id=key.id), other_dev)
     assert error.code == grpc.StatusCode.PERMISSION_DENIED
