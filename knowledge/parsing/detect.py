@@ -4,8 +4,9 @@ Binary formats are recognised by their leading bytes first, because uploads ofte
 ``application/octet-stream`` or with a wrong extension: ``%PDF-`` is a PDF, a zip holding
 ``word/document.xml`` is DOCX, one holding ``xl/workbook.xml`` is XLSX. A file that claims
 one of those formats (by media type or extension) without the matching bytes is rejected as
-damaged rather than read as text. Text formats come from the media type, then the extension,
-then a look at the text itself (an HTML doctype, a JSON value).
+damaged rather than read as text. Text formats come from a specific media type, then the
+extension (which also beats a generic ``text/plain``), then a look at the text itself (an
+HTML doctype, a JSON value).
 """
 
 from __future__ import annotations
@@ -128,7 +129,11 @@ def _sniff_text(text: str) -> str:
 def detect_format(data: bytes, *, filename: str, media_type: str | None) -> tuple[str, str | None]:
     """(format, charset from the media type) for the upload."""
     base, charset = _base_media_type(media_type)
-    claimed = _MEDIA_TYPES.get(base) or _EXTENSIONS.get(PurePosixPath(filename or "").suffix.lower())
+    by_extension = _EXTENSIONS.get(PurePosixPath(filename or "").suffix.lower())
+    by_type = _MEDIA_TYPES.get(base)
+    # "text/plain" is what many clients send for any text file (a .md, a .csv): the
+    # extension says more. A specific media type wins over the extension.
+    claimed = by_extension if by_type in (None, "text") and by_extension else by_type
     sniffed = _sniff_binary(data)
     if sniffed:
         return sniffed, charset

@@ -34,7 +34,12 @@ def parse_json(text: str, *, title: str, limits: ParseLimits, lines: bool) -> Pa
             if line.strip():
                 add(_load(line, f"line {number} of the JSON Lines file"))
         return builder.build(title=title, format="jsonl")
-    value = _load(text, "the JSON document")
+    try:
+        value = _load(text, "the JSON document")
+    except DocumentRejected:
+        if not _looks_like_lines(text):
+            raise
+        return parse_json(text, title=title, limits=limits, lines=True)
     if isinstance(value, list):
         for element in value:
             add(element)
@@ -48,6 +53,18 @@ def parse_json(text: str, *, title: str, limits: ParseLimits, lines: bool) -> Pa
     else:
         add(value)
     return builder.build(title=title, format="json")
+
+
+def _looks_like_lines(text: str) -> bool:
+    """A .json upload that is really JSON Lines: its first line is a complete value."""
+    first = text.lstrip().split("\n", 1)
+    if len(first) < 2:
+        return False
+    try:
+        json.loads(first[0])
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _load(text: str, what: str) -> Any:

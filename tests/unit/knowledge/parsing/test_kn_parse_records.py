@@ -78,3 +78,9 @@ def test_bad_json_is_rejected(data: bytes, filename: str, reason: str) -> None:
 def test_record_limit() -> None:
     with pytest.raises(DocumentRejected, match="rows"):
         parse_document(b"a\n1\n2\n3\n", filename="x.csv", media_type=None, limits=ParseLimits(max_records=2))
+
+
+def test_json_lines_named_json_are_read_as_lines() -> None:
+    doc = parse_document(b'{"a":1}\n{"a":2}\n', filename="x.json", media_type="application/json")
+    assert doc.format == "jsonl"
+    assert [b.text for b in doc.blocks] == ["a: 1", "a: 2"]

@@ -96,3 +96,10 @@ def test_size_limit() -> None:
         parse_document(
             b"word " * 100, filename="a.txt", media_type=None, limits=ParseLimits(max_text_chars=50)
         )
+
+
+def test_extension_beats_a_generic_text_plain() -> None:
+    assert parse_document(b"# T\n\nx", filename="a.md", media_type="text/plain").format == "markdown"
+    assert parse_document(b"a,b\n1,2", filename="a.csv", media_type="text/plain").format == "csv"
+    assert parse_document(b"# T", filename="a.md", media_type="application/octet-stream").format == "markdown"
+    assert parse_document(b"# T", filename="a.txt", media_type="text/markdown").format == "markdown"
