@@ -69,10 +69,10 @@ def usage_json(usage: chat_pb2.Usage | None) -> dict[str, int]:
 
 
 def tool_input(arguments: str) -> Any:
-    """The tool call's arguments as the object Anthropic's `input` is; unparsable text becomes {}."""
+    """The tool call's arguments as Anthropic's `input` object; unparsable (or absurdly deep) text is {}."""
     try:
         value = json.loads(arguments) if arguments else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
