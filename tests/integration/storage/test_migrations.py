@@ -23,6 +23,7 @@ import analytics.store.tables
 import conversation.store.generations
 import conversation.store.tables
 import identity.store
+import knowledge.store.tables
 import mesh.migrate
 import model_router.health.store
 import model_router.quota.tables
@@ -145,6 +146,7 @@ REGISTERED = (
         ("orchestrator", orchestrator.schema.metadata),
         ("analytics", analytics.store.tables.metadata),
         ("notification", notification.store.tables.metadata),
+        ("knowledge", knowledge.store.tables.metadata),
     ],
 )
 async def test_store_tables_match_migrations(
