@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["DIMENSIONS", "STATUSES", "ActivityFact", "UsageFact"]
+__all__ = ["CUBES", "DIMENSIONS", "STATUSES", "ActivityFact", "UsageFact", "cube_for"]
 
 # Rollup key columns, in index order. ``error_code`` is part of the key so the dashboard's
 # error breakdown reads rollups too; it is empty for every request that did not fail.
@@ -26,6 +26,23 @@ DIMENSIONS = (
     "error_code",
 )
 STATUSES = ("succeeded", "failed", "cancelled")
+# Every request is counted in three cubes of each rollup tier, told apart by the ``cube`` column:
+# the full key, and two narrow ones that keep only the tenant (and user) and blank the rest.
+# A query reads the narrowest cube holding every dimension it filters or groups by, so a
+# tenant's 30-day percentiles merge 30 sketches, not one per user, key, model and channel.
+CUBES: dict[int, tuple[str, ...]] = {
+    0: DIMENSIONS,
+    1: ("tenant_id",),
+    2: ("tenant_id", "user_id"),
+}
+
+
+def cube_for(dimensions: set[str]) -> int:
+    """The narrowest cube holding every one of ``dimensions``."""
+    for cube in (1, 2):
+        if dimensions <= set(CUBES[cube]):
+            return cube
+    return 0
 
 
 @dataclass(frozen=True)

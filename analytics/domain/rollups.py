@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from analytics.domain import sketch
-from analytics.domain.facts import DIMENSIONS, UsageFact
+from analytics.domain.facts import CUBES, DIMENSIONS, UsageFact
 from analytics.domain.timeranges import truncate
 
 __all__ = ["RollupRow", "fold"]
@@ -24,6 +24,7 @@ _UTC = ZoneInfo("UTC")
 @dataclass
 class RollupRow:
     bucket_start: datetime
+    cube: int
     key: tuple[str, ...]
     requests: int = 0
     failed_requests: int = 0
@@ -54,7 +55,7 @@ class RollupRow:
             self.ttft_hist = sketch.merge([self.ttft_hist, sketch.one_hot(fact.ttft_ms)])
 
     def values(self) -> dict[str, object]:
-        row: dict[str, object] = {"bucket_start": self.bucket_start}
+        row: dict[str, object] = {"bucket_start": self.bucket_start, "cube": self.cube}
         row.update(zip(DIMENSIONS, self.key, strict=True))
         row.update({name: getattr(self, name) for name in _COUNTERS})
         return row
@@ -77,16 +78,18 @@ _COUNTERS = (
 
 
 def fold(facts: Iterable[UsageFact], tier: str) -> list[RollupRow]:
-    """The rollup rows of ``facts`` in ``tier`` ("minute", "hour", "day"), sorted by key.
+    """The rollup rows of ``facts`` in ``tier`` ("minute", "hour", "day"), every cube, sorted by key.
 
     Sorted so that concurrent consumers lock rows in the same order and cannot deadlock.
     """
-    rows: dict[tuple[datetime, tuple[str, ...]], RollupRow] = {}
+    rows: dict[tuple[datetime, int, tuple[str, ...]], RollupRow] = {}
     for fact in facts:
         bucket = truncate(fact.occurred_at.astimezone(UTC), tier, _UTC)
-        key = tuple(fact.key().values())
-        row = rows.get((bucket, key))
-        if row is None:
-            row = rows[(bucket, key)] = RollupRow(bucket, key)
-        row.add(fact)
+        full = fact.key()
+        for cube, kept in CUBES.items():
+            key = tuple(full[name] if name in kept else "" for name in DIMENSIONS)
+            row = rows.get((bucket, cube, key))
+            if row is None:
+                row = rows[(bucket, cube, key)] = RollupRow(bucket, cube, key)
+            row.add(fact)
     return [rows[k] for k in sorted(rows)]

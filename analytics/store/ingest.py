@@ -75,7 +75,9 @@ async def write_usage(session: AsyncSession, facts: Sequence[UsageFact], raw_day
         for name in _SKETCHES:
             updates[name] = func.analytics.hist_add(table.c[name], excluded[name])
         await session.execute(
-            statement.on_conflict_do_update(index_elements=["bucket_start", *DIMENSIONS], set_=updates)
+            statement.on_conflict_do_update(
+                index_elements=["bucket_start", "cube", *DIMENSIONS], set_=updates
+            )
         )
 
 

@@ -1,9 +1,10 @@
 """Reading rollups: series, totals, top lists, error breakdowns and merged sketches.
 
-Every query is bounded by ``bucket_start`` (the leading primary-key column) and, for
+Every query reads one cube (domain.facts.CUBES), is bounded by ``bucket_start`` and, for
 anyone but a platform admin, pinned to a tenant (``ix_*_tenant_time``), so its cost grows
 with the rollup rows in the range, never with the requests behind them. Sketches are
-merged in Postgres with ``analytics.hist_sum``.
+merged in Postgres with ``analytics.hist_sum``, from the narrowest cube that can answer
+(a tenant's month is 30 sketches), since merging is the costly part.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.domain.facts import cube_for
 from analytics.domain.metrics import Counters
 from analytics.domain.scope import UsageFilter
 from analytics.store.tables import activity_daily
@@ -44,9 +46,13 @@ class RangeQuery:
     start: datetime
     end: datetime
 
-    def conditions(self) -> ColumnElement[bool]:
+    def cube(self, *dimensions: str) -> int:
+        """The narrowest cube holding the filter's dimensions and ``dimensions``."""
+        return cube_for({name for name, _ in self.where.items()} | set(dimensions))
+
+    def conditions(self, cube: int) -> ColumnElement[bool]:
         c = self.table.c
-        clauses = [c.bucket_start >= self.start, c.bucket_start < self.end]
+        clauses = [c.cube == cube, c.bucket_start >= self.start, c.bucket_start < self.end]
         clauses += [c[name] == value for name, value in self.where.items()]
         return and_(*clauses)
 
@@ -63,7 +69,9 @@ def _dims(table: Table, group_by: Sequence[str]) -> list[Any]:
 
 
 async def totals(session: AsyncSession, query: RangeQuery) -> Counters:
-    row = (await session.execute(select(*_measures(query.table)).where(query.conditions()))).mappings().one()
+    # The user cube at least: active_users counts distinct users.
+    condition = query.conditions(query.cube("user_id"))
+    row = (await session.execute(select(*_measures(query.table)).where(condition))).mappings().one()
     return Counters.from_row(row)
 
 
@@ -80,7 +88,7 @@ async def grouped_totals(
     dims = [query.table.c[name] for name in group_by]
     statement: Select[Any] = (
         select(*_dims(query.table, group_by), *_measures(query.table))
-        .where(query.conditions())
+        .where(query.conditions(query.cube("user_id", *group_by)))
         .group_by(*dims)
         .order_by(func.sum(query.table.c[order_by]).desc(), *dims)
         .offset(offset)
@@ -103,7 +111,7 @@ async def points(
     table = query.table
     bucket = func.date_trunc(unit, table.c.bucket_start, literal(tz)).label("bucket")
     dims = [table.c[name] for name in group_by]
-    condition = query.conditions()
+    condition = query.conditions(query.cube("user_id", *group_by))
     if groups is not None and group_by:
         if not groups:
             return []
@@ -120,10 +128,10 @@ async def points(
 
 
 async def sketches(session: AsyncSession, query: RangeQuery) -> tuple[list[int], list[int]]:
-    """Merged latency and TTFT sketches of the range."""
+    """Merged latency and TTFT sketches of the range, from the narrowest cube that can answer."""
     c = query.table.c
     statement = select(func.analytics.hist_sum(c.latency_hist), func.analytics.hist_sum(c.ttft_hist)).where(
-        query.conditions()
+        query.conditions(query.cube())
     )
     latency, ttft = (await session.execute(statement)).one()
     return list(latency or []), list(ttft or [])

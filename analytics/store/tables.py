@@ -3,9 +3,10 @@
 - ``usage_events``: one row per model request, range-partitioned by ``occurred_at`` into one
   partition per UTC day (created ahead and dropped by retention, see store.partitions).
   Read only by request-log exports; dashboards never scan it.
-- ``usage_rollup_{minute,hour,day}``: counters per bucket and full dimension key, updated
-  in place by every ingested request. Latency and TTFT sketches are fixed log-bucket
-  histograms (domain.sketch) merged by ``analytics.hist_add`` / ``analytics.hist_sum``.
+- ``usage_rollup_{minute,hour,day}``: counters per bucket, cube and dimension key (see
+  domain.facts.CUBES), updated in place by every ingested request. Latency and TTFT
+  sketches are fixed log-bucket histograms (domain.sketch) merged by ``analytics.hist_add``
+  / ``analytics.hist_sum``.
 - ``processed_events``: event ids already applied, inserted in the same transaction as the
   rollup upserts, which is what makes a replayed event change nothing.
 - ``activity_daily``: per-day counts of other services' events (conversations, users, ...).
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    SmallInteger,
     Table,
     Text,
     text,
@@ -100,6 +102,7 @@ def _rollup(tier: str) -> Table:
         name,
         metadata,
         Column("bucket_start", DateTime(timezone=True), nullable=False),
+        Column("cube", SmallInteger, server_default=text("0"), nullable=False),
         *(_text(dimension) for dimension in DIMENSIONS),
         _count("requests"),
         _count("failed_requests"),
@@ -113,9 +116,9 @@ def _rollup(tier: str) -> Table:
         _count("ttft_count"),
         Column("latency_hist", ARRAY(BigInteger), server_default=text("'{}'::bigint[]"), nullable=False),
         Column("ttft_hist", ARRAY(BigInteger), server_default=text("'{}'::bigint[]"), nullable=False),
-        PrimaryKeyConstraint("bucket_start", *DIMENSIONS, name=f"pk_{name}"),
-        Index(f"ix_{name}_tenant_time", "tenant_id", "bucket_start"),
-        Index(f"ix_{name}_user_time", "tenant_id", "user_id", "bucket_start"),
+        PrimaryKeyConstraint("bucket_start", "cube", *DIMENSIONS, name=f"pk_{name}"),
+        Index(f"ix_{name}_tenant_time", "cube", "tenant_id", "bucket_start"),
+        Index(f"ix_{name}_user_time", "cube", "tenant_id", "user_id", "bucket_start"),
     )
 
 

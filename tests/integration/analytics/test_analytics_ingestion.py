@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from analytics.deps import AnalyticsDeps
+from analytics.domain.facts import CUBES
 from analytics.ingestion.consumer import usage_consumer
 from analytics.store.tables import ROLLUPS, processed_events, usage_events
 from mesh.events import EventEnvelope
@@ -55,7 +56,7 @@ async def _snapshot(deps: AnalyticsDeps, tenant: str) -> dict[str, Any]:
     return found
 
 
-async def _sums(deps: AnalyticsDeps, tenant: str, tier: str) -> tuple[int, int, int, int]:
+async def _sums(deps: AnalyticsDeps, tenant: str, tier: str, cube: int = 0) -> tuple[int, int, int, int]:
     table = ROLLUPS[tier]
     async with deps.sessions() as session:
         row = (
@@ -65,7 +66,7 @@ async def _sums(deps: AnalyticsDeps, tenant: str, tier: str) -> tuple[int, int, 
                     func.sum(table.c.prompt_tokens + table.c.completion_tokens),
                     func.sum(table.c.cost),
                     func.sum(table.c.failed_requests),
-                ).where(table.c.tenant_id == tenant)
+                ).where(table.c.tenant_id == tenant, table.c.cube == cube)
             )
         ).one()
     return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
@@ -84,7 +85,8 @@ async def test_every_tier_counts_each_request_once(deps: AnalyticsDeps) -> None:
     assert deps.ingestor is not None
     assert await deps.ingestor.apply(envelopes) == len(envelopes)
     for tier in ROLLUPS:
-        assert await _sums(deps, tenant, tier) == _expected(envelopes)
+        for cube in CUBES:
+            assert await _sums(deps, tenant, tier, cube) == _expected(envelopes), (tier, cube)
     assert (await _snapshot(deps, tenant))["raw"] == len(envelopes)
 
 
@@ -111,7 +113,7 @@ async def test_out_of_order_arrival_gives_the_same_rollups(deps: AnalyticsDeps) 
 
     def without_tenant(snapshot: dict[str, Any]) -> dict[str, Any]:
         return {
-            k: [row[:1] + row[2:] for row in v] if isinstance(v, list) else v for k, v in snapshot.items()
+            k: [row[:2] + row[3:] for row in v] if isinstance(v, list) else v for k, v in snapshot.items()
         }
 
     assert without_tenant(await _snapshot(deps, shuffled)) == without_tenant(await _snapshot(deps, in_order))
@@ -201,7 +203,7 @@ async def test_sketches_sum_per_bucket(deps: AnalyticsDeps) -> None:
         hist = await session.scalar(
             text(
                 "SELECT analytics.hist_sum(latency_hist) FROM analytics.usage_rollup_minute "
-                "WHERE tenant_id = :t"
+                "WHERE tenant_id = :t AND cube = 0"
             ),
             {"t": tenant},
         )
