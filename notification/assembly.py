@@ -19,6 +19,7 @@ from mesh.config import Settings
 from mesh.db import session_factory
 from notification.config import NotificationSettings
 from notification.delivery.scheduler import Scheduler
+from notification.delivery.webhook import WebhookSender
 from notification.delivery.wiring import delivery_consumers, email_sender, sms_sender
 from notification.deps import NotificationDeps
 from notification.inbox.live import LiveFeed
@@ -68,6 +69,9 @@ async def open_deps(
         redis=redis,
         live=live,
         email=email_sender(settings, config),
+        webhook=WebhookSender(
+            http, config.webhook_secret.get_secret_value().encode(), config.webhook_allowed_hosts
+        ),
         sms=sms_sender(config, http),
         clients=clients,
     )

@@ -69,6 +69,9 @@ class NotificationSettings(BaseSettings):
     aliyun_base_url: str = "https://dysmsapi.aliyuncs.com"
     # Secret outbound webhooks are signed with (HMAC-SHA256); empty: webhooks are off.
     webhook_secret: SecretStr = SecretStr("")
+    # Hosts webhooks may reach over plain http or on private addresses (e.g. an internal
+    # receiver); any other host must be https and resolve to public addresses only.
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
     # Seconds one provider HTTP call may take.
     http_timeout_seconds: float = Field(default=10.0, gt=0)
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from notification.config import NotificationSettings
     from notification.delivery.email import EmailSender
     from notification.delivery.sms import SmsSender
+    from notification.delivery.webhook import WebhookSender
     from notification.inbox.live import LiveFeed
 
 
@@ -25,5 +26,6 @@ class NotificationDeps:
     redis: Redis
     live: LiveFeed
     email: EmailSender
+    webhook: WebhookSender
     sms: SmsSender | None = None
     clients: ServiceClients | None = None

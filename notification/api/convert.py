@@ -29,6 +29,7 @@ CHANNEL_FROM_PB = {
     pb.NOTIFICATION_CHANNEL_EMAIL: Channel.EMAIL,
     pb.NOTIFICATION_CHANNEL_SMS: Channel.SMS,
     pb.NOTIFICATION_CHANNEL_IN_APP: Channel.IN_APP,
+    pb.NOTIFICATION_CHANNEL_WEBHOOK: Channel.WEBHOOK,
 }
 CHANNEL_TO_PB = {v.value: k for k, v in CHANNEL_FROM_PB.items()}
 PRIORITY_FROM_PB = {
@@ -78,7 +79,9 @@ def notification_to_pb(row: Mapping[str, Any]) -> pb.Notification:
     out = pb.Notification(
         id=str(row["id"]),
         tenant_id=row["tenant_id"],
-        recipient=pb.Recipient(user_id=row["user_id"], email=row["email"], phone=row["phone"]),
+        recipient=pb.Recipient(
+            user_id=row["user_id"], email=row["email"], phone=row["phone"], webhook_url=row["webhook_url"]
+        ),
         channel=CHANNEL_TO_PB.get(row["channel"], pb.NOTIFICATION_CHANNEL_UNSPECIFIED),
         category=row["category"],
         template_id=row["template_id"],

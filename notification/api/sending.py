@@ -18,7 +18,7 @@ from notification.api.convert import (
     notification_to_pb,
     struct_to_dict,
 )
-from notification.api.validate import check_email, check_key, check_phone
+from notification.api.validate import check_email, check_key, check_phone, check_webhook_url
 from notification.domain.kinds import Channel
 from notification.domain.preferences import valid_category
 from notification.sending.request import Addressee, Outgoing
@@ -44,13 +44,15 @@ def _recipient_problems(channel: Channel | None, r: pb.Recipient, field: str) ->
         problems.append(FieldViolation(field, "needs an email or a user_id for EMAIL"))
     elif channel is Channel.SMS and not r.phone:
         problems.append(FieldViolation(f"{field}.phone", "is required for SMS"))
+    elif channel is Channel.WEBHOOK:
+        problems += check_webhook_url(r.webhook_url, f"{field}.webhook_url")
     return problems
 
 
 def _common_problems(channel_pb: int, category: str, content: pb.NotificationContent) -> list[FieldViolation]:
     problems = []
     if channel_pb not in CHANNEL_FROM_PB:
-        problems.append(FieldViolation("channel", "must be EMAIL, SMS or IN_APP"))
+        problems.append(FieldViolation("channel", "must be EMAIL, SMS, IN_APP or WEBHOOK"))
     if category and not valid_category(category):
         problems.append(FieldViolation("category", "must be lowercase letters, digits, '_', '-' or '.'"))
     if not content.template_id and not (content.subject or content.body or content.html_body):
@@ -107,7 +109,11 @@ class SendingApi:
         tenant_id = await acting_tenant(request.tenant_id)
         r = request.recipient
         who = Addressee(
-            user_id=r.user_id, email=r.email, phone=r.phone, key=f"send:{request.idempotency_key}"
+            user_id=r.user_id,
+            email=r.email,
+            phone=r.phone,
+            webhook_url=r.webhook_url,
+            key=f"send:{request.idempotency_key}",
         )
         async with self.deps.sessions.begin() as db:
             rows = await send(db, _outgoing(tenant_id, request), [who])
@@ -135,6 +141,7 @@ class SendingApi:
                 user_id=e.recipient.user_id,
                 email=e.recipient.email,
                 phone=e.recipient.phone,
+                webhook_url=e.recipient.webhook_url,
                 variables=struct_to_dict(e.variables),
                 key=f"batch:{key}:{i}",
             )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from mesh.errors import FieldViolation
 
-__all__ = ["check_email", "check_key", "check_phone"]
+__all__ = ["check_email", "check_key", "check_phone", "check_webhook_url"]
 
 MAX_KEY_CHARS = 200
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]{1,255}\.[^@\s<>\"',;]+$")
@@ -30,4 +31,16 @@ def check_email(email: str, field: str) -> list[FieldViolation]:
 def check_phone(phone: str, field: str) -> list[FieldViolation]:
     if phone and not _PHONE.match(phone):
         return [FieldViolation(field, "must be an E.164 number such as +8613800138000")]
+    return []
+
+
+def check_webhook_url(url: str, field: str) -> list[FieldViolation]:
+    """Shape only; where it may point is the sender's decision (notification.delivery.webhook)."""
+    if not url:
+        return [FieldViolation(field, "is required for WEBHOOK")]
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 2000:
+        return [FieldViolation(field, "must be an http(s) URL")]
+    if parts.username or parts.password:
+        return [FieldViolation(field, "must not carry credentials")]
     return []

@@ -93,7 +93,8 @@ class DeliveryWorker:
                 provider, provider_id = await self._send(row)
             except DeliveryFailed as exc:
                 return await self._failed(db, row, attempts, exc, now)
-            status = Status.DELIVERED if row.channel == Channel.IN_APP else Status.SENT
+            # The inbox and a receiver's 2xx are delivery; email and SMS are only handed over.
+            status = Status.DELIVERED if row.channel in (Channel.IN_APP, Channel.WEBHOOK) else Status.SENT
             values: dict[str, Any] = {
                 "status": status.value,
                 "attempts": attempts,
@@ -106,7 +107,7 @@ class DeliveryWorker:
                 values["delivered_at"] = now
             await store.mark_status(db, nid, **values)
             fresh = dict(row._mapping) | values
-            return _Outcome(row=_Row(fresh), delivered_in_app=status is Status.DELIVERED)
+            return _Outcome(row=_Row(fresh), delivered_in_app=row.channel == Channel.IN_APP)
 
     async def _failed(self, db: Any, row: Any, attempts: int, exc: DeliveryFailed, now: datetime) -> _Outcome:
         reason = f"{exc.provider}: {exc.reason}" if exc.provider else exc.reason
@@ -129,6 +130,8 @@ class DeliveryWorker:
             if self.deps.sms is None:
                 raise DeliveryFailed("no SMS provider is configured", transient=False)
             return await self.deps.sms.send(str(row.id), row.phone, row.body or row.subject)
+        if row.channel == Channel.WEBHOOK:
+            return self.deps.webhook.name, await self.deps.webhook.send(row)
         raise DeliveryFailed(f"unknown channel {row.channel}", transient=False)
 
 

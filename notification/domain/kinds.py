@@ -15,6 +15,7 @@ class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     IN_APP = "in_app"
+    WEBHOOK = "webhook"
 
 
 class Priority(StrEnum):

@@ -16,6 +16,7 @@ class Addressee:
     user_id: str = ""
     email: str = ""
     phone: str = ""
+    webhook_url: str = ""
     # Merged over the request's variables for this recipient only.
     variables: dict[str, Any] = field(default_factory=dict)
     # Idempotency key of this recipient's notification.

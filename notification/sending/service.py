@@ -49,6 +49,8 @@ def _address(out: Outgoing, who: Addressee, known: Row[Any] | None) -> tuple[str
         return "", "", "no email address known for the recipient"
     if out.channel is Channel.SMS and not who.phone:
         return email, "", "no phone number given for the recipient"
+    if out.channel is Channel.WEBHOOK and not who.webhook_url:
+        return email, "", "no webhook URL given"
     return email, who.phone, ""
 
 
@@ -78,6 +80,7 @@ def _row(
         "user_id": who.user_id,
         "email": email,
         "phone": phone,
+        "webhook_url": who.webhook_url,
         "channel": out.channel.value,
         "category": category,
         "template_id": template_id,

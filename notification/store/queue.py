@@ -27,6 +27,7 @@ _CHANNELS = {
     "email": events.NOTIFICATION_CHANNEL_EMAIL,
     "sms": events.NOTIFICATION_CHANNEL_SMS,
     "in_app": events.NOTIFICATION_CHANNEL_IN_APP,
+    "webhook": events.NOTIFICATION_CHANNEL_WEBHOOK,
 }
 _PRIORITIES = {
     "low": events.NOTIFICATION_PRIORITY_LOW,

@@ -45,6 +45,7 @@ notifications = Table(
     Column("user_id", Text, nullable=False, server_default=""),
     Column("email", Text, nullable=False, server_default=""),
     Column("phone", Text, nullable=False, server_default=""),
+    Column("webhook_url", Text, nullable=False, server_default=""),
     Column("channel", Text, nullable=False),
     Column("category", Text, nullable=False),
     Column("template_id", Text, nullable=False, server_default=""),

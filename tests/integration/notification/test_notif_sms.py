@@ -110,4 +110,3 @@ async def test_when_every_provider_fails_it_retries_then_dead_letters_with_both_
     assert "twilio" in note.failure_reason and "aliyun" in note.failure_reason
     entries = await sms.service.redis.xrange(DEAD_LETTER_STREAM)
     assert note.id in {e[1][b"notification_id"].decode() for e in entries}
-

@@ -13,6 +13,7 @@ class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_CHANNEL_EMAIL: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_SMS: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_IN_APP: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_WEBHOOK: _ClassVar[NotificationChannel]
 
 class NotificationPriority(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -24,6 +25,7 @@ NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_EMAIL: NotificationChannel
 NOTIFICATION_CHANNEL_SMS: NotificationChannel
 NOTIFICATION_CHANNEL_IN_APP: NotificationChannel
+NOTIFICATION_CHANNEL_WEBHOOK: NotificationChannel
 NOTIFICATION_PRIORITY_UNSPECIFIED: NotificationPriority
 NOTIFICATION_PRIORITY_LOW: NotificationPriority
 NOTIFICATION_PRIORITY_NORMAL: NotificationPriority

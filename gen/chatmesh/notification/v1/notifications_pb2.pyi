@@ -17,6 +17,7 @@ class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_CHANNEL_EMAIL: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_SMS: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_IN_APP: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_WEBHOOK: _ClassVar[NotificationChannel]
 
 class NotificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -37,6 +38,7 @@ NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_EMAIL: NotificationChannel
 NOTIFICATION_CHANNEL_SMS: NotificationChannel
 NOTIFICATION_CHANNEL_IN_APP: NotificationChannel
+NOTIFICATION_CHANNEL_WEBHOOK: NotificationChannel
 NOTIFICATION_STATUS_UNSPECIFIED: NotificationStatus
 NOTIFICATION_STATUS_PENDING: NotificationStatus
 NOTIFICATION_STATUS_SENT: NotificationStatus
@@ -49,14 +51,16 @@ NOTIFICATION_PRIORITY_NORMAL: NotificationPriority
 NOTIFICATION_PRIORITY_HIGH: NotificationPriority
 
 class Recipient(_message.Message):
-    __slots__ = ("user_id", "email", "phone")
+    __slots__ = ("user_id", "email", "phone", "webhook_url")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     email: str
     phone: str
-    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
+    webhook_url: str
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., webhook_url: _Optional[str] = ...) -> None: ...
 
 class NotificationContent(_message.Message):
     __slots__ = ("template_id", "variables", "subject", "body", "html_body", "locale", "data")
