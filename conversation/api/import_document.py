@@ -146,6 +146,8 @@ def _load(content: str, config: ConversationConfig) -> dict[str, Any]:
         )
     try:
         document = json.loads(content)
+    except RecursionError:
+        raise InvalidArgument("not JSON", [FieldViolation("content", "nested too deeply")]) from None
     except ValueError as exc:
         raise InvalidArgument("not JSON", [FieldViolation("content", f"not valid JSON: {exc}")]) from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:

@@ -36,7 +36,7 @@ def decode_token(token: str, scope: str) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _bad() from None
     if (
         not isinstance(data, dict)

@@ -159,6 +159,8 @@ class ToolRegistry:
             arguments = json.loads(arguments_json or "{}")
         except json.JSONDecodeError as exc:
             return outcome("rejected", error=f"arguments are not valid JSON: {exc.msg} at position {exc.pos}")
+        except RecursionError:
+            return outcome("rejected", error="arguments are nested too deeply")
         if not isinstance(arguments, dict):
             return outcome("rejected", error="arguments must be a JSON object")
         error = best_match(entry.validator.iter_errors(arguments))

@@ -12,6 +12,7 @@ the service ports. Each test names the hole it closes:
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -306,3 +307,14 @@ def test_malformed_bodies_answer_400(probe: Probe, plain: Account, route: str) -
 
 def _json_error(answer: httpx.Response) -> Any:
     return json.loads(answer.text)
+
+
+def test_json_inside_fields_and_page_tokens_answer_400(probe: Probe, plain: Account) -> None:
+    """The same hole one level down: JSON carried in a string field, and JSON page tokens."""
+    deep = "[" * 5000 + "]" * 5000
+    token = base64.urlsafe_b64encode(deep.encode()).decode().rstrip("=")
+    with probe.http(plain.token) as http:
+        imported = http.post("/v1/conversations:import", json={"content": deep})
+        assert imported.status_code == 400, imported.text[:300]
+        listed = http.get("/v1/conversations", params={"pageToken": token})
+        assert listed.status_code == 400, listed.text[:300]
