@@ -17,6 +17,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from identity.domain.rbac import Grants, outranked_by
+from identity.store import api_keys as key_store
 from identity.store import audit
 from identity.store.access_runtime import AccessRuntime
 from identity.store.paging import Cursor, decode_cursor
@@ -50,6 +51,7 @@ __all__ = [
     "resolve_caller",
     "resolve_person",
     "runtime",
+    "standing_changed",
     "to_timestamp",
 ]
 
@@ -151,6 +153,20 @@ async def guard_target(deps: Any, caller: Caller, user_id: uuid.UUID, db: Any = 
             reason="PROTECTED_USER",
             metadata={"permissions": ",".join(beyond[:20])},
         )
+
+
+async def standing_changed(
+    deps: Any, *, user_id: uuid.UUID | None = None, tenant_id: uuid.UUID | None = None
+) -> None:
+    """After a commit changing who may act (one user's roles or status, a tenant's status):
+    every instance and service forgets the cached grants and the API keys concerned, so
+    none of them is honoured on a stale answer."""
+    access = runtime(deps)
+    async with deps.sessions() as db:
+        hashes = await key_store.key_hashes(db, owner_id=user_id, tenant_id=tenant_id)
+    await access.roles_changed(user_id)
+    for secret_hash in hashes:
+        await access.api_keys.invalidate(secret_hash)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from identity.api.access_support import (
     parse_id,
     resolve_caller,
     runtime,
+    standing_changed,
 )
 from identity.api.role_messages import effective_permissions, find_role, no_escalation, role_message
 from identity.domain.rbac import RoleNode, permission_error
@@ -110,7 +111,7 @@ class RoleBindingsApi:
                 )
             standing = await store.user_standing(session, user_id)
         if changed:
-            await runtime(self.deps).roles_changed(user_id)
+            await standing_changed(self.deps, user_id=user_id)
         assert standing is not None
         return [graph[r].key for r in standing.role_ids if r in graph]
 

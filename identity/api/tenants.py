@@ -16,13 +16,21 @@ from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import tenants_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.api.access_support import Caller, page_size, parse_cursor, resolve_caller, to_timestamp
+from identity.api.access_support import (
+    Caller,
+    page_size,
+    parse_cursor,
+    resolve_caller,
+    standing_changed,
+    to_timestamp,
+)
 from identity.api.account_messages import TENANT_STATUS_NAMES, quota_message, tenant_message
 from identity.api.account_support import invalid, mask_paths, origin
 from identity.api.tenant_signup import SIGNUP_PATHS, check_signup_role, signup_values
 from identity.domain.users import DEFAULT_TENANT_SLUG, slug_problem, tenant_name_problem
 from identity.login import Origin
 from identity.store import audit, outbox
+from identity.store import sessions as session_store
 from identity.store import tenant_queries as tenant_store
 from identity.store import user_queries as user_store
 from identity.store.paging import encode_cursor
@@ -99,6 +107,11 @@ class TenantsApi:
             user_agent=where.user_agent,
             metadata=meta,
         )
+
+    async def _end_tenant_sessions(self, db: AsyncSession, tenant_id: uuid.UUID, reason: str) -> None:
+        """A tenant that stops being active takes every login of its members with it."""
+        live = await session_store.live_sessions_of_tenant(db, tenant_id)
+        await self.deps.tokens.revoke_sessions(db, [s.id for s in live], reason=reason)
 
     async def CreateTenant(
         self, request: tenants_pb2.CreateTenantRequest, context: grpc.aio.ServicerContext
@@ -220,6 +233,9 @@ class TenantsApi:
             if values.get("status") == "suspended" and tenant.slug == DEFAULT_TENANT_SLUG:
                 raise FailedPrecondition("the default tenant cannot be suspended", reason="DEFAULT_TENANT")
             await tenant_store.update_tenant(db, tenant.id, values)
+            standing = "status" in values and values["status"] != tenant.status
+            if standing and values["status"] != "active":
+                await self._end_tenant_sessions(db, tenant.id, f"tenant_{values['status']}")
             await self._audit_tenant(
                 db, caller, origin(context), "tenant.update", tenant.id, fields=",".join(paths)
             )
@@ -234,6 +250,8 @@ class TenantsApi:
                     tenant_id=str(tenant.id),
                     subject=str(tenant.id),
                 )
+        if standing:
+            await standing_changed(self.deps, tenant_id=tenant.id)
         return tenants_pb2.UpdateTenantResponse(tenant=tenant_message(updated))
 
     async def DeleteTenant(
@@ -250,7 +268,9 @@ class TenantsApi:
                 raise FailedPrecondition("you cannot delete your own tenant", reason="OWN_TENANT")
             if tenant.status != "deleted":
                 await tenant_store.update_tenant(db, tenant.id, {"status": "deleted"})
+                await self._end_tenant_sessions(db, tenant.id, "tenant_deleted")
                 await self._audit_tenant(db, caller, origin(context), "tenant.delete", tenant.id)
+        await standing_changed(self.deps, tenant_id=tenant.id)
         return tenants_pb2.DeleteTenantResponse()
 
     async def GetTenantQuota(

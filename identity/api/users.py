@@ -15,7 +15,14 @@ from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import users_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.api.access_support import Caller, guard_target, page_size, parse_cursor, resolve_caller
+from identity.api.access_support import (
+    Caller,
+    guard_target,
+    page_size,
+    parse_cursor,
+    resolve_caller,
+    standing_changed,
+)
 from identity.api.account_messages import USER_STATUS_NAMES, user_message
 from identity.api.account_support import invalid, mask_paths, origin, target_user
 from identity.api.role_messages import effective_permissions, find_role, no_escalation
@@ -96,7 +103,7 @@ class UsersApi:
     async def _user_changed(self, user_id: uuid.UUID) -> None:
         """Tell API-key and permission caches that the user's standing changed."""
         if self.deps.access is not None:
-            await self.deps.access.user_changed(user_id)
+            await standing_changed(self.deps, user_id=user_id)
 
     async def _creation_role_ids(
         self, db: AsyncSession, caller: Caller, tenant_id: uuid.UUID, keys: list[str]

@@ -113,6 +113,19 @@ async def insert_key(session: AsyncSession, **values: Any) -> KeyRecord:
     return _record(row)
 
 
+async def key_hashes(
+    session: AsyncSession, *, owner_id: uuid.UUID | None = None, tenant_id: uuid.UUID | None = None
+) -> list[bytes]:
+    """Secret hashes of one owner's (or one tenant's) keys: what caches must forget when
+    the owner's or the tenant's standing changes."""
+    stmt = select(api_keys.c.secret_hash).where(api_keys.c.deleted_at.is_(None))
+    if owner_id is not None:
+        stmt = stmt.where(api_keys.c.owner_id == owner_id)
+    if tenant_id is not None:
+        stmt = stmt.where(api_keys.c.tenant_id == tenant_id)
+    return [bytes(h) for h in (await session.execute(stmt)).scalars()]
+
+
 async def count_live_keys(session: AsyncSession, owner_id: uuid.UUID) -> int:
     """Keys of ``owner_id`` not deleted (active, disabled, expired or exhausted alike)."""
     stmt = (

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.domain.rbac import RoleNode
-from identity.store.tables import metadata, roles, user_roles, users
+from identity.store.tables import metadata, roles, tenants, user_roles, users
 
 __all__ = [
     "RoleRecord",
@@ -118,7 +118,11 @@ async def load_graph(session: AsyncSession, tenant_id: uuid.UUID | None) -> dict
 
 async def user_standing(session: AsyncSession, user_id: uuid.UUID) -> UserStanding | None:
     row = (
-        await session.execute(select(users.c.tenant_id, users.c.status).where(users.c.id == user_id))
+        await session.execute(
+            select(users.c.tenant_id, users.c.status, tenants.c.status.label("tenant_status"))
+            .join(tenants, tenants.c.id == users.c.tenant_id)
+            .where(users.c.id == user_id)
+        )
     ).one_or_none()
     if row is None:
         return None
@@ -129,7 +133,9 @@ async def user_standing(session: AsyncSession, user_id: uuid.UUID) -> UserStandi
             .order_by(user_roles.c.created_at)
         )
     ).scalars()
-    return UserStanding(user_id, row.tenant_id, row.status == "active", tuple(role_ids))
+    # A suspended or deleted tenant's members hold nothing: no call, no API key goes through.
+    active = row.status == "active" and row.tenant_status == "active"
+    return UserStanding(user_id, row.tenant_id, active, tuple(role_ids))
 
 
 async def lock_roles(session: AsyncSession, tenant_id: uuid.UUID) -> None:

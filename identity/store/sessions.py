@@ -38,6 +38,7 @@ __all__ = [
     "insert_refresh_token",
     "insert_session",
     "list_sessions",
+    "live_sessions_of_tenant",
     "live_sessions_of_user",
     "refresh_token_for_update",
     "refresh_tokens",
@@ -210,6 +211,13 @@ async def get_session(db: AsyncSession, session_id: uuid.UUID) -> SessionRow | N
 async def live_sessions_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[SessionRow]:
     stmt = select(*_SESSION_COLUMNS).where(
         sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > func.now()
+    )
+    return [_session(r) for r in await db.execute(stmt)]
+
+
+async def live_sessions_of_tenant(db: AsyncSession, tenant_id: uuid.UUID) -> list[SessionRow]:
+    stmt = select(*_SESSION_COLUMNS).where(
+        sessions.c.tenant_id == tenant_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > func.now()
     )
     return [_session(r) for r in await db.execute(stmt)]
 

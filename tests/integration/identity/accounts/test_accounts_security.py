@@ -329,3 +329,31 @@ async def test_a_role_granting_more_than_the_caller_holds_is_out_of_its_reach(ac
         assert isinstance(error, PermissionDenied) and error.reason == "ROLE_ESCALATION", (call, error)
     kept = await accounts.stub.GetRole(rbac_pb2.GetRoleRequest(role_id=ops.role.id), metadata=bearer(admin))
     assert "channels:update" in kept.role.permissions
+
+
+async def test_suspending_a_tenant_ends_its_members_tokens_and_keys(accounts: Accounts) -> None:
+    admin = await accounts.admin_token()
+    tenant = await _tenant(accounts, admin, signup=OPEN)
+    member = await accounts.register(tenant=tenant)
+    key = await accounts.stub.CreateApiKey(
+        api_keys_pb2.CreateApiKeyRequest(api_key=api_keys_pb2.ApiKey(name="k")),
+        metadata=bearer(member.access_token),
+        timeout=10,
+    )
+    me = users_pb2.GetUserRequest(user_id="me")
+    assert (
+        await accounts.stub.GetUser(me, metadata=bearer(key.secret), timeout=10)
+    ).user.id == member.user.id
+    assert await accounts.other_service_accepts(member.access_token)
+
+    suspend = tenants_pb2.UpdateTenantRequest(
+        tenant_id=tenant,
+        tenant=tenants_pb2.Tenant(status=tenants_pb2.TENANT_STATUS_SUSPENDED),
+        update_mask=field_mask_pb2.FieldMask(paths=["status"]),
+    )
+    await accounts.stub.UpdateTenant(suspend, metadata=bearer(admin), timeout=10)
+    assert not await accounts.other_service_accepts(member.access_token)
+    by_key = await fails(accounts.stub.GetUser, me, bearer(key.secret))
+    assert by_key.code == grpc.StatusCode.UNAUTHENTICATED
+    by_token = await fails(accounts.stub.GetUser, me, bearer(member.access_token))
+    assert by_token.code == grpc.StatusCode.UNAUTHENTICATED
