@@ -345,9 +345,13 @@ class IdentityServiceServicer:
     """
 
     def Register(self, request, context):
-        """Creates a user in the tenant (default tenant if none given) and logs it in.
-        Fails with ALREADY_EXISTS if the email is taken, INVALID_ARGUMENT with field
-        violations for a weak password or malformed email; nothing is written then.
+        """Creates a user in the tenant (default tenant if none given) under the tenant's
+        signup policy and logs it in. PERMISSION_DENIED (SIGNUP_CLOSED) for an invite-only
+        tenant and for a tenant that does not exist alike; for an EMAIL_DOMAINS tenant no
+        tokens are issued until the address is verified, and the answer is the same whether
+        or not the address already has an account. Fails with ALREADY_EXISTS if the email is
+        taken (open signup), INVALID_ARGUMENT with field violations for a weak password or
+        malformed email; nothing is written then.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
