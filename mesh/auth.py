@@ -267,6 +267,7 @@ class AuthLayer:
             _client_ip.reset(ip_token)
             raise
         if principal.client_ip != client_ip:
+            # Verifiers that know the address (mesh's own) set it themselves; this copy is the slow path.
             principal = replace(principal, client_ip=client_ip)
         forwarded = credential if principal.is_authenticated else ()
         if self._client_ips is not None and client_ip:
@@ -287,13 +288,13 @@ class AuthLayer:
         assert self._verifier is not None
         if token is None:
             if public:
-                return ANONYMOUS
+                return _anonymous()
             await abort(context, _MISSING, self._service)
         try:
             return await self._verifier.verify(token)
         except Unauthenticated as err:
             if public:
-                return ANONYMOUS
+                return _anonymous()
             await abort(context, err, self._service)
         except DomainError as err:
             await abort(context, err, self._service)
@@ -303,6 +304,12 @@ class AuthLayer:
 
 
 _Entered = tuple[Token[str], tuple[Token[Principal], Token[Credential]]]
+
+
+def _anonymous() -> Principal:
+    """An anonymous caller of a public RPC, with its address (a login throttles on it)."""
+    client_ip = _client_ip.get()
+    return Principal(kind="anonymous", client_ip=client_ip) if client_ip else ANONYMOUS
 
 
 def _leave(tokens: _Entered) -> None:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.json_format import MessageToDict
 
-from mesh.auth import Principal, TokenVerifier
+from mesh.auth import Principal, TokenVerifier, current_client_ip
 from mesh.auth_api_keys import RemoteApiKeyVerifier
 from mesh.clients import ServiceClients
 from mesh.errors import Unauthenticated, Unavailable
@@ -190,6 +190,7 @@ class JwtVerifier:
             roles=frozenset(claims.roles),
             token_id=claims.token_id,
             expires_at=float(claims.expires_at),
+            client_ip=current_client_ip(),
         )
 
     async def verify_claims(self, token: str, audience: str | None = None) -> TokenClaims:

@@ -61,6 +61,7 @@ class ClientIpSeal:
         self._secret = secret
         self._key: bytes | None = None
         self._opened: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._sealed: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._warned = False
 
     def _mac(self, ip: str, token: str) -> str:
@@ -71,8 +72,17 @@ class ClientIpSeal:
         return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).rstrip(b"=").decode("ascii")
 
     def seal(self, ip: str, token: str = "") -> tuple[str, str]:
-        """The metadata pair stating ``ip`` for a call carrying ``token`` ("" for none)."""
-        return CLIENT_IP_HEADER, f"{ip} {self._mac(ip, token)}"
+        """The metadata pair stating ``ip`` for a call carrying ``token`` ("" for none).
+
+        Memoized: every RPC a service serves seals for its own outgoing calls, and a client
+        sends many requests with one credential from one address.
+        """
+        value = self._sealed.get((ip, token))
+        if value is None:
+            value = self._sealed[(ip, token)] = f"{ip} {self._mac(ip, token)}"
+            if len(self._sealed) > _MEMO_SIZE:
+                self._sealed.popitem(last=False)
+        return CLIENT_IP_HEADER, value
 
     def open(self, value: str, token: str = "") -> str | None:
         """The address a sealed ``value`` states, or None when the seal does not check out."""
