@@ -17,12 +17,12 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.domain.reset import hash_reset_token, new_reset_token
+from identity.domain.reset import reset_url as link_with_token
 from identity.domain.verification import (
     MAX_VERIFICATIONS_PER_HOUR,
     VERIFICATION_TTL,
     check_verification,
     parse_verification_token,
-    verify_url,
 )
 from identity.store import audit, outbox
 from identity.store import email_verification as store
@@ -63,7 +63,7 @@ async def send_verification(deps: IdentityDeps, db: AsyncSession, user: UserRow,
         user_id=str(user.id),
         email=user.email,
         locale=user.locale,
-        verify_url=verify_url(_page(deps), raw),
+        verify_url=link_with_token(_page(deps), raw),
         expire_time=expire_time,
         reason=reason,
     )

@@ -17,7 +17,6 @@ __all__ = [
     "VERIFICATION_TTL",
     "check_verification",
     "parse_verification_token",
-    "verify_url",
 ]
 
 VERIFICATION_TTL = timedelta(hours=24)
@@ -50,11 +49,6 @@ def check_verification(
         raise FailedPrecondition(
             "this verification link has expired; request a new one", reason="VERIFICATION_TOKEN_EXPIRED"
         )
-
-
-def verify_url(base: str, token: str) -> str:
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}token={token}"
 
 
 def _invalid(problem: str) -> InvalidArgument:

@@ -147,6 +147,11 @@ class Mesh:
     def address(self, service: str) -> str:
         return f"127.0.0.1:{self.ports[service]}"
 
+    def admin_credentials(self) -> dict[str, str]:
+        """The super-admin's ``email`` and ``password`` the first start wrote (``key=value`` lines)."""
+        lines = (self.data_dir / "admin-credentials").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
     def postgres_dsn(self, *, password: bool = True) -> str:
         """The embedded Postgres as asyncpg/psql take it, with the password the launcher generated."""
         login = f"postgres:{self._password('postgres')}" if password else "postgres"
