@@ -24,7 +24,7 @@ from mesh.events import EventEnvelope, unpack
 from notification.delivery.email import Email
 from notification.delivery.errors import DeliveryFailed
 from notification.deps import NotificationDeps
-from notification.domain.kinds import Channel, Status
+from notification.domain.kinds import Channel, Status, can_move
 from notification.inbox.payloads import notification_event
 from notification.store import notifications as store
 
@@ -85,8 +85,8 @@ class DeliveryWorker:
                 if free:
                     return None  # unknown id: nothing to deliver
                 raise RetryLater("another worker holds this notification")
-            if row.status != Status.PENDING:
-                return None
+            if not can_move(Status(row.status), Status.SENT):
+                return None  # already final: a redelivered event sends nothing
             attempts = row.attempts + 1
             now = datetime.now(UTC)
             try:

@@ -2,8 +2,7 @@
 
 Every notification a trigger creates is keyed by the event id (and channel), so the same
 event handled twice (a redelivery after the consumer's own dedupe window, a replayed
-stream) stores nothing new and sends nothing twice. Event types a newer identity emits are
-looked up by name, so this service also runs against an identity that does not emit them.
+stream) stores nothing new and sends nothing twice.
 """
 
 from __future__ import annotations
@@ -218,11 +217,6 @@ async def notification_requested(db: AsyncSession, envelope: EventEnvelope, even
         await send(db, out, [who])
 
 
-def _optional(module: Any, name: str, handler: Trigger) -> dict[str, tuple[type[Message], Trigger]]:
-    cls = getattr(module, name, None)
-    return {cls.DESCRIPTOR.full_name: (cls, handler)} if cls is not None else {}
-
-
 TRIGGERS: dict[str, tuple[type[Message], Trigger]] = {
     identity.UserRegistered.DESCRIPTOR.full_name: (identity.UserRegistered, user_registered),
     identity.PasswordResetRequested.DESCRIPTOR.full_name: (
@@ -235,7 +229,10 @@ TRIGGERS: dict[str, tuple[type[Message], Trigger]] = {
         requests.NotificationRequested,
         notification_requested,
     ),
-    **_optional(identity, "EmailVerificationRequested", email_verification_requested),
-    **_optional(identity, "UserEmailChanged", user_email_changed),
-    **_optional(identity, "UserEmailVerified", user_email_verified),
+    identity.EmailVerificationRequested.DESCRIPTOR.full_name: (
+        identity.EmailVerificationRequested,
+        email_verification_requested,
+    ),
+    identity.UserEmailChanged.DESCRIPTOR.full_name: (identity.UserEmailChanged, user_email_changed),
+    identity.UserEmailVerified.DESCRIPTOR.full_name: (identity.UserEmailVerified, user_email_verified),
 }

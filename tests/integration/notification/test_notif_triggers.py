@@ -94,18 +94,17 @@ async def test_registration_greets_in_the_inbox_and_verification_is_mailed(
         known = (await db.execute(select(recipients).where(recipients.c.user_id == ALICE_ID))).one()
     assert known.email == "alice.reg@example.com"
 
-    if hasattr(identity, "EmailVerificationRequested"):
-        verify = identity.EmailVerificationRequested(
-            user_id=ALICE_ID,
-            email="alice.reg@example.com",
-            verify_url="http://gw/verify-email?token=v1",
-            expire_time=_expiry(60),
-            reason="registration",
-        )
-        await publish(service.redis, "identity", verify, tenant_id="t1")
-        [mail] = await eventually(lambda: _async(smtp.to("alice.reg@example.com")))
-        assert "http://gw/verify-email?token=v1" in mail.get_body(("plain",)).get_content()
-        assert "Hi Alice" in mail.get_body(("plain",)).get_content()
+    verify = identity.EmailVerificationRequested(
+        user_id=ALICE_ID,
+        email="alice.reg@example.com",
+        verify_url="http://gw/verify-email?token=v1",
+        expire_time=_expiry(60),
+        reason="registration",
+    )
+    await publish(service.redis, "identity", verify, tenant_id="t1")
+    [mail] = await eventually(lambda: _async(smtp.to("alice.reg@example.com")))
+    assert "http://gw/verify-email?token=v1" in mail.get_body(("plain",)).get_content()
+    assert "Hi Alice" in mail.get_body(("plain",)).get_content()
 
 
 async def _async(value: object) -> object:
@@ -134,3 +133,29 @@ async def test_other_services_request_notifications_by_event_once_per_dedupe_key
     [note] = await eventually(quota_notes)
     assert note.subject == "Quota used up: tokens_per_month"
     assert await _rows(service, template_id="quota_exhausted", user_id=ALICE_ID) == 1
+
+
+async def test_an_email_change_warns_the_old_address_and_the_verified_one_is_used_later(
+    service: Service, smtp: SmtpSink
+) -> None:
+    changed = identity.UserEmailChanged(
+        user_id=ALICE_ID, old_email="old@example.com", new_email="new@example.com", locale="en"
+    )
+    await publish(service.redis, "identity", changed, tenant_id="t1")
+    [notice] = await eventually(lambda: _async(smtp.to("old@example.com")))
+    assert notice["Subject"] == "Your email address was changed"
+    assert "new@example.com" in notice.get_body(("plain",)).get_content()
+
+    await publish(
+        service.redis,
+        "identity",
+        identity.UserEmailVerified(user_id=ALICE_ID, email="new@example.com"),
+        tenant_id="t1",
+    )
+
+    async def directory_email() -> str:
+        async with service.deps.sessions() as db:
+            row = (await db.execute(select(recipients).where(recipients.c.user_id == ALICE_ID))).first()
+        return row.email if row is not None and row.email == "new@example.com" else ""
+
+    assert await eventually(directory_email) == "new@example.com"
