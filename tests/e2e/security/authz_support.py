@@ -116,11 +116,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory, upstream: FakeLLMUpstream) -
     run: MeshRun = mesh.start()
     try:
         run.wait_ready()
-        fields = dict(
-            line.split("=", 1)
-            for line in (mesh.data_dir / "admin-credentials").read_text().splitlines()
-            if "=" in line and not line.startswith("#")
-        )
+        fields = mesh.admin_credentials()
         with httpx.Client(base_url=mesh.gateway, timeout=30.0) as http:
             login = http.post(
                 "/v1/auth:login", json={"email": fields["email"], "password": fields["password"]}

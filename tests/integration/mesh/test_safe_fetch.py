@@ -10,7 +10,6 @@ report which local address the connection reached.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import re
 import ssl
 from collections.abc import AsyncIterator
@@ -20,12 +19,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from mesh.safe_fetch import FetchPolicy, FetchRefused, SafeFetcher, httpx_transport
+from tests.fakes.smtp_sink import self_signed_context
 
 ALLOWED, FORBIDDEN = "127.0.0.1", "127.0.0.2"
 HOST = "rebind.test"
@@ -138,38 +134,11 @@ async def test_a_redirect_to_a_private_address_is_refused(monkeypatch: pytest.Mo
         await server.wait_closed()
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 async def test_tls_keeps_the_url_host_for_sni_and_certificate_checks(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    cert_path, key_path = _certificate(tmp_path)
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_context.load_cert_chain(cert_path, key_path)
+    server_context = self_signed_context(tmp_path, HOST)
+    cert_path = tmp_path / "cert.pem"
     names: list[str | None] = []
     server_context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
     server = await asyncio.start_server(_answer, "0.0.0.0", 0, ssl=server_context)
