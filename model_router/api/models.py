@@ -2,7 +2,9 @@
 
 Any authenticated caller may list models. Callers' groups are not carried by their
 credentials yet, so every caller sees the ``default`` group's models. A caller acting for
-an API key limited to some models sees only those (another one is "not found").
+an API key limited to some models lists only those; GetModel still describes any model
+(services size a conversation's context with it before the key's limits refuse the turn,
+and what they learn is cached for every caller).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class ModelsApi:
         if not request.model_id:
             raise InvalidArgument("model_id is required", [FieldViolation("model_id", "required")])
         model = catalog_model(self.deps.channels.index, DEFAULT_GROUP, request.model_id)
-        if model is None or not current_principal().may_use_model(request.model_id):
+        if model is None:
             raise NotFound(
                 f"model {request.model_id[:128]!r} not found",
                 reason="MODEL_NOT_FOUND",
