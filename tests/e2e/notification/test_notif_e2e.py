@@ -161,3 +161,20 @@ def test_inbox_and_live_stream(http: httpx.Client) -> None:
     counted = http.get("/v1/notifications", params={"unreadOnly": "true"}, headers=auth).json()
     assert counted.get("unreadCount", 0) == 0
     assert counted.get("notifications", []) == []
+
+
+def test_the_websocket_route_streams_the_same_inbox(http: httpx.Client, mesh: Mesh) -> None:
+    from websockets.sync.client import connect
+
+    email, _ = _register(http)
+    token = _token(http, email)
+    [welcome] = _inbox(http, token)["notifications"]
+    url = (
+        mesh.gateway.replace("http://", "ws://")
+        + f"/v1/notifications:subscribe?token={token}&lastEventId=0-0"
+    )
+    with connect(url, open_timeout=30) as socket:
+        frame = json.loads(socket.recv(timeout=30))
+        while "ping" in frame:
+            frame = json.loads(socket.recv(timeout=30))
+        assert frame["notification"]["id"] == welcome["id"]
