@@ -5,7 +5,9 @@ Fixtures any test may request (they start nothing until first requested):
 - ``infra`` (session): ``mesh.infra.Infra`` with ``database_url`` / ``redis_url`` of an
   embedded Postgres (with pgvector) and Redis started in a temporary dir on free ports;
   ``infra.postgres`` / ``infra.redis`` are the server objects (``infra.postgres.psql(sql)``
-  runs SQL as the superuser).
+  runs SQL as the superuser, ``infra.postgres.url_for(name)`` is the URL of another database).
+  Like ``make run``'s, both require the passwords generated into that dir: the URLs carry them,
+  and a test connecting without them is refused.
 - ``settings`` (session): ``Settings`` pointed at them, with a temporary ``data_dir`` and
   free ports for every service and the gateway (never the defaults).
 - ``settings_factory`` (session): ``(data_dir, database_url, redis_url) -> Settings`` built the

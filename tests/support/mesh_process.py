@@ -6,12 +6,14 @@ neither the tests nor the benchmarks touch the default ports or a developer's `.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -184,8 +186,21 @@ class Mesh:
         return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=30)
 
 
+def _data_dir() -> Path:
+    """A data dir directly under the system temp dir, removed when the test process exits.
+
+    As root, Postgres runs as another user that must reach its data dir; pytest's own temp root
+    is 0700 and every pytest session that starts (another engineer's, on a shared machine) closes
+    it again, which pulls the directory from under a running initdb or server.
+    """
+    path = Path(tempfile.mkdtemp(prefix="chatmesh-mesh-"))
+    path.chmod(0o711)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path / "data"
+
+
 def make_mesh(root: Path, extra_env: dict[str, str] | None = None) -> Mesh:
-    """A mesh on free loopback ports with its data under ``root`` (``extra_env`` added last)."""
+    """A mesh on free loopback ports run from ``root``, its data in a temp dir of its own."""
     taken: set[int] = set()
     ports = {svc: _free_port(taken, with_metrics=True) for svc in SERVICES}
     ports |= {name: _free_port(taken) for name in ("gateway", "postgres", "redis")}
@@ -196,7 +211,7 @@ def make_mesh(root: Path, extra_env: dict[str, str] | None = None) -> Mesh:
         "CHATMESH_EMBEDDED_POSTGRES_PORT": str(ports["postgres"]),
         "CHATMESH_EMBEDDED_REDIS_PORT": str(ports["redis"]),
         "CHATMESH_METRICS_PORT_OFFSET": str(METRICS_OFFSET),
-        "CHATMESH_DATA_DIR": str(root / "data"),
+        "CHATMESH_DATA_DIR": str(_data_dir()),
         "CHATMESH_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
         "CHATMESH_ENVIRONMENT": "test",
         "PYTHONPATH": os.pathsep.join(
