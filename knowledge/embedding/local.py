@@ -23,15 +23,17 @@ __all__ = ["LOCAL_DIMENSION", "LOCAL_MODEL", "LocalEmbedder"]
 
 LOCAL_MODEL = "local/all-minilm-l6-v2"
 LOCAL_DIMENSION = 384
-# The model's own limit in word pieces; longer inputs are truncated (about 190 English words).
+# The model's window in word pieces (about 190 English words); a longer text is embedded as
+# the length-weighted mean of its windows, up to LOCAL_MAX_WINDOWS of them.
 LOCAL_MAX_TOKENS = 256
+LOCAL_MAX_WINDOWS = 8
 
 _load_lock = threading.Lock()
 
 
 @functools.cache
 def _shared_encoder(model_dir: Path) -> MiniLMEncoder:
-    return MiniLMEncoder(model_dir, max_tokens=LOCAL_MAX_TOKENS)
+    return MiniLMEncoder(model_dir, max_tokens=LOCAL_MAX_TOKENS, max_windows=LOCAL_MAX_WINDOWS)
 
 
 def _encoder(model_dir: Path | None) -> MiniLMEncoder:
@@ -40,7 +42,8 @@ def _encoder(model_dir: Path | None) -> MiniLMEncoder:
 
 
 class LocalEmbedder:
-    """Embeds with the bundled model; ``max_input_tokens`` tells chunking what the model reads."""
+    """Embeds with the bundled model; ``max_input_tokens`` is the model's window in word pieces
+    (chunks up to about that size get one undiluted vector)."""
 
     model = LOCAL_MODEL
     dimension = LOCAL_DIMENSION

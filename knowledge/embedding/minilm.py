@@ -5,7 +5,8 @@ The weights (safetensors) and the WordPiece tokenizer (tokenizer.json) come insi
 dependency (see the Makefile); the forward pass of this 6-layer, 384-wide BERT is a few
 matrix products, so NumPy's BLAS runs it without PyTorch or ONNX Runtime. Output follows the
 sentence-transformers pipeline of the model: mean pooling over real tokens, then L2
-normalisation. Inputs are truncated to the model's 256 word pieces.
+normalisation. A text longer than the model's 256 word pieces is embedded window by window
+and the windows' vectors averaged (see ``encode``), so no part of a chunk is silently cut.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class _Layer:
 class MiniLMEncoder:
     """A BERT encoder with mean pooling; ``encode`` is synchronous and thread-safe."""
 
-    def __init__(self, model_dir: Path, *, max_tokens: int = 256) -> None:
+    def __init__(self, model_dir: Path, *, max_tokens: int = 256, max_windows: int = 8) -> None:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -65,8 +66,11 @@ class MiniLMEncoder:
         self._eps = float(config.get("layer_norm_eps", 1e-12))
         self.max_tokens = min(max_tokens, int(config["max_position_embeddings"]))
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self.max_windows = max(1, max_windows)
+        self._tokenizer.enable_truncation(max_length=(self.max_tokens - 2) * self.max_windows + 2)
         self._tokenizer.no_padding()
+        self._cls = self._tokenizer.token_to_id("[CLS]")
+        self._sep = self._tokenizer.token_to_id("[SEP]")
         w = load_file(str(model_dir / "model.safetensors"))
         self._word = w["embeddings.word_embeddings.weight"]
         self._position = w["embeddings.position_embeddings.weight"]
@@ -101,28 +105,47 @@ class MiniLMEncoder:
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         return [enc.ids for enc in self._tokenizer.encode_batch(texts)]
 
+    def _windows(self, ids: list[int]) -> list[list[int]]:
+        """A text's word pieces as model inputs: itself when it fits, else consecutive windows
+        of ``max_tokens`` (each with its own [CLS] and [SEP])."""
+        if len(ids) <= self.max_tokens:
+            return [ids]
+        body, width = ids[1:-1], self.max_tokens - 2
+        return [[self._cls, *body[at : at + width], self._sep] for at in range(0, len(body), width)]
+
     def encode(
         self, texts: list[str], *, batch_size: int = 32, batch_tokens: int = 4096
     ) -> NDArray[np.float32]:
         """Unit vectors, one row per text, in input order.
 
-        Texts are sorted by length and cut into batches of at most ``batch_size`` texts and
-        ``batch_tokens`` padded word pieces: padding stays small, and so does memory (the
-        attention scores of a batch take 48 x batch_tokens x length bytes).
+        A text longer than the model's window is not cut off: its windows (up to
+        ``max_windows``) are embedded and averaged, weighted by their length, so the whole of a
+        chunk counts. Inputs are sorted by length and cut into batches of at most
+        ``batch_size`` inputs and ``batch_tokens`` padded word pieces: padding stays small,
+        and so does memory (a batch's attention scores take 48 x batch_tokens x length bytes).
         """
         out = np.zeros((len(texts), self.dimension), dtype=_F32)
         if not texts:
             return out
-        ids = self.token_ids(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        owners: list[int] = []
+        inputs: list[list[int]] = []
+        for i, ids in enumerate(self.token_ids(texts)):
+            for window in self._windows(ids):
+                owners.append(i)
+                inputs.append(window)
+        vectors = np.zeros((len(inputs), self.dimension), dtype=_F32)
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
         batch: list[int] = []
         for i in order:
-            if batch and (len(batch) >= batch_size or (len(batch) + 1) * len(ids[i]) > batch_tokens):
-                out[batch] = self._forward([ids[j] for j in batch])
+            if batch and (len(batch) >= batch_size or (len(batch) + 1) * len(inputs[i]) > batch_tokens):
+                vectors[batch] = self._forward([inputs[j] for j in batch])
                 batch = []
             batch.append(i)
-        out[batch] = self._forward([ids[j] for j in batch])
-        return out
+        vectors[batch] = self._forward([inputs[j] for j in batch])
+        weights = np.array([len(window) for window in inputs], dtype=_F32)[:, None]
+        np.add.at(out, owners, vectors * weights)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, _F32(1e-12))
 
     def _forward(self, batch: list[list[int]]) -> NDArray[np.float32]:
         n, length = len(batch), max(len(ids) for ids in batch)

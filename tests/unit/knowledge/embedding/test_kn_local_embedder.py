@@ -61,8 +61,20 @@ async def test_does_not_block_the_event_loop(embedder: LocalEmbedder) -> None:
     assert ticks > 10
 
 
-async def test_long_inputs_are_truncated_not_refused(embedder: LocalEmbedder) -> None:
-    [vector] = await embedder.embed(["word " * 5000])
+async def test_long_inputs_are_embedded_window_by_window(embedder: LocalEmbedder) -> None:
+    # Two halves of 254 word pieces each (one per window): the whole is their mean.
+    first = " ".join(["aircraft wing lift"] * 84) + " drag lift"
+    second = " ".join(["chocolate cake recipe"] * 84) + " oven cake"
+    va, vb, whole, head = await embedder.embed([first, second, f"{first} {second}", first])
+    mean = [a + b for a, b in zip(va, vb, strict=True)]
+    norm = math.sqrt(sum(x * x for x in mean))
+    assert whole == pytest.approx([x / norm for x in mean], abs=1e-4)
+    assert _cos(whole, vb) > 0.5  # the second half is not cut off
+    assert _cos(head, va) > 0.999
+
+
+async def test_very_long_inputs_are_bounded_not_refused(embedder: LocalEmbedder) -> None:
+    [vector] = await embedder.embed(["word " * 50_000])
     assert len(vector) == LOCAL_DIMENSION
 
 
