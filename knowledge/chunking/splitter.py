@@ -170,7 +170,8 @@ class _SectionSplitter:
             end = match.end()
             if end <= start or end >= span.end:
                 continue
-            piece_end = match.start() if self._text[match.start() : end].isspace() else end
+            # The piece keeps the separator's punctuation, not its trailing white space.
+            piece_end = match.start() + len(match.group(0).rstrip())
             if piece_end > start:
                 cuts.append((start, piece_end))
             start = end
