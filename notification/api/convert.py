@@ -25,14 +25,14 @@ __all__ = [
     "template_to_pb",
 ]
 
-CHANNEL_FROM_PB = {
+CHANNEL_FROM_PB: dict[int, Channel] = {
     pb.NOTIFICATION_CHANNEL_EMAIL: Channel.EMAIL,
     pb.NOTIFICATION_CHANNEL_SMS: Channel.SMS,
     pb.NOTIFICATION_CHANNEL_IN_APP: Channel.IN_APP,
     pb.NOTIFICATION_CHANNEL_WEBHOOK: Channel.WEBHOOK,
 }
-CHANNEL_TO_PB = {v.value: k for k, v in CHANNEL_FROM_PB.items()}
-PRIORITY_FROM_PB = {
+CHANNEL_TO_PB: dict[str, Any] = {v.value: k for k, v in CHANNEL_FROM_PB.items()}
+PRIORITY_FROM_PB: dict[int, Priority] = {
     pb.NOTIFICATION_PRIORITY_UNSPECIFIED: Priority.NORMAL,
     pb.NOTIFICATION_PRIORITY_LOW: Priority.LOW,
     pb.NOTIFICATION_PRIORITY_NORMAL: Priority.NORMAL,
@@ -74,7 +74,7 @@ def _struct(values: Mapping[str, Any] | None) -> struct_pb2.Struct:
     return result
 
 
-def notification_to_pb(row: Mapping[str, Any]) -> pb.Notification:
+def notification_to_pb(row: Mapping[Any, Any]) -> pb.Notification:
     """From a row's mapping (or the same fields decoded from a live event)."""
     out = pb.Notification(
         id=str(row["id"]),

@@ -62,10 +62,9 @@ class InboxApi:
         me = caller()
         async with self.deps.sessions() as db:
             row = await store.get(db, me.tenant_id, nid)
-        visible = row is not None and row.deleted_at is None
-        if visible and row.user_id != me.user_id:
-            visible = await authz.holds(SEND)
-        if not visible:
+        if row is None or row.deleted_at is not None:
+            raise NotFound("no such notification", reason="NOTIFICATION_NOT_FOUND")
+        if row.user_id != me.user_id and not await authz.holds(SEND):
             raise NotFound("no such notification", reason="NOTIFICATION_NOT_FOUND")
         return pb.GetNotificationResponse(notification=notification_to_pb(row._mapping))
 

@@ -83,11 +83,12 @@ def _outgoing(tenant_id: str, request: Any) -> Outgoing:
 
 
 def batch_to_pb(row: Any, counts: dict[str, int], last: datetime | None) -> pb.NotificationBatch:
+    numbers: dict[str, Any] = {name: counts.get(name, 0) for name in _STATUS_FIELDS}
     out = pb.NotificationBatch(
         id=str(row.id),
         channel=CHANNEL_TO_PB.get(row.channel, 0),
         total=row.total,
-        **{name: counts.get(name, 0) for name in _STATUS_FIELDS},
+        **numbers,
     )
     out.failed += counts.get("bounced", 0)
     out.create_time.FromDatetime(row.created_at)

@@ -52,7 +52,8 @@ class StatsApi:
             )
         totals = pb.DeliveryCounts()
         per: dict[str, pb.DeliveryCounts] = {}
-        for name, status, count, read in rows:
+        every: list[Any] = list(rows)
+        for name, status, count, read in every:
             for target in (totals, per.setdefault(name, pb.DeliveryCounts())):
                 target.total += count
                 target.read += read

@@ -15,6 +15,7 @@ import contextlib
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -79,13 +80,13 @@ class LiveFeed:
         return _text(entry_id)
 
     async def last_id(self, tenant_id: str, user_id: str) -> str:
-        entries = await self._redis.xrevrange(self.key(tenant_id, user_id), count=1)
+        entries: Any = await self._redis.xrevrange(self.key(tenant_id, user_id), count=1)
         return _text(entries[0][0]) if entries else "0-0"
 
     async def read_after(
         self, tenant_id: str, user_id: str, after: str, count: int = 100
     ) -> list[tuple[str, bytes]]:
-        entries = await self._redis.xrange(
+        entries: Any = await self._redis.xrange(
             self.key(tenant_id, user_id), min=f"({after}", max="+", count=count
         )
         return [(_text(entry_id), fields[_FIELD]) for entry_id, fields in entries]

@@ -134,7 +134,8 @@ async def due_unqueued(db: AsyncSession, now: datetime, limit: int) -> list[Row[
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list((await db.execute(query)).all())
+    result: Any = await db.execute(query)
+    return list(result.all())
 
 
 async def set_enqueued(db: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
