@@ -2,12 +2,12 @@ import os
 from pathlib import Path
 
 from mesh.infra import Infra
-from mesh.launcher.embedded import redact_url
+from mesh.launcher.embedded import redact_url, write_env_file
 from mesh.launcher.up import PROCESSES, ReadyTimeout, child_env, repo_root
 
 
 def test_children_get_the_storage_urls_unbuffered_output_and_an_import_path() -> None:
-    infra = Infra("postgresql+asyncpg://postgres@127.0.0.1:1/chatmesh", "redis://127.0.0.1:2/0")
+    infra = Infra("postgresql+asyncpg://postgres:pw@127.0.0.1:1/chatmesh", "redis://:pw@127.0.0.1:2/0")
     env = child_env({"PATH": "/bin", "PYTHONPATH": "/extra", "CHATMESH_DATABASE_URL": "stale"}, infra)
     assert env["CHATMESH_DATABASE_URL"] == infra.database_url
     assert env["CHATMESH_REDIS_URL"] == infra.redis_url
@@ -54,3 +54,13 @@ def test_passwords_never_reach_the_terminal() -> None:
 def test_repo_root_holds_the_service_packages() -> None:
     assert all((repo_root() / name / "__main__.py").exists() for name in PROCESSES)
     assert isinstance(repo_root(), Path)
+
+
+def test_mesh_infra_writes_the_urls_with_passwords_to_a_private_file(tmp_path: Path) -> None:
+    infra = Infra("postgresql+asyncpg://postgres:pg-pw@127.0.0.1:1/chatmesh", "redis://:redis-pw@127.0.0.1:2/0")
+    path = write_env_file(tmp_path, infra)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.read_text().splitlines() == [
+        f"CHATMESH_DATABASE_URL={infra.database_url}",
+        f"CHATMESH_REDIS_URL={infra.redis_url}",
+    ]
