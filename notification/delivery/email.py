@@ -63,6 +63,14 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     return msg
 
 
+def _message_or_fail(email: Email, sender: str) -> EmailMessage:
+    """The message, or a permanent failure when an address or header cannot be encoded."""
+    try:
+        return build_message(email, sender)
+    except (ValueError, TypeError) as exc:
+        raise DeliveryFailed(f"cannot build the email: {exc}", transient=False) from exc
+
+
 class SmtpSender:
     name = "smtp"
 
@@ -73,9 +81,10 @@ class SmtpSender:
 
     async def send(self, email: Email) -> str:
         cfg = self._config
+        message = _message_or_fail(email, self._sender)
         try:
             await aiosmtplib.send(
-                build_message(email, self._sender),
+                message,
                 hostname=cfg.host,
                 port=cfg.port,
                 username=cfg.username or None,
@@ -107,7 +116,7 @@ class MaildirSender:
         self._sender = sender
 
     async def send(self, email: Email) -> str:
-        data = build_message(email, self._sender).as_bytes()
+        data = _message_or_fail(email, self._sender).as_bytes()
         try:
             await asyncio.to_thread(self._write, email.notification_id, data)
         except OSError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 
 from mesh.config import Settings
@@ -18,13 +20,17 @@ __all__ = ["DELIVERY_GROUP", "delivery_consumers", "email_sender", "sms_sender"]
 
 DELIVERY_GROUP = "notification-delivery"
 
+log = logging.getLogger(__name__)
+
 
 def email_sender(settings: Settings, config: NotificationSettings) -> EmailSender:
     """SMTP when a URL is configured, else the maildir under the data dir."""
     url = config.smtp_url.get_secret_value()
     if url:
         return SmtpSender(parse_smtp_url(url), config.email_from, config.smtp_timeout_seconds)
-    return MaildirSender(settings.data_dir / config.maildir, config.email_from)
+    root = settings.data_dir / config.maildir
+    log.info("no SMTP server configured (CHATMESH_SMTP_URL): emails go to the maildir %s", root / "new")
+    return MaildirSender(root, config.email_from)
 
 
 def sms_sender(config: NotificationSettings, http: httpx.AsyncClient) -> FailoverSms | None:

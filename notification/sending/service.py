@@ -32,10 +32,12 @@ DEFAULT_CATEGORY = "general"
 
 
 def _rendered(spec: TemplateSpec | None, out: Outgoing, who: Addressee, locale: str, where: str) -> Rendered:
+    """The texts; the subject on one line (a value with a line break must not become a header)."""
     if spec is None:
-        return Rendered(out.subject, out.body, out.html_body, locale)
+        return Rendered(" ".join(out.subject.split()), out.body, out.html_body, locale)
     try:
-        return render(spec, {**out.variables, **who.variables}, locale)
+        text = render(spec, {**out.variables, **who.variables}, locale)
+        return Rendered(" ".join(text.subject.split()), text.body, text.html_body, text.locale, text.values)
     except TemplateProblem as exc:
         raise InvalidArgument(
             "the template cannot be rendered", [FieldViolation(f"{where}.{exc.field}", exc.message)]

@@ -18,7 +18,10 @@ __all__ = ["GROUP", "SOURCES", "TriggerHandler", "trigger_consumer"]
 log = logging.getLogger(__name__)
 
 GROUP = "notification-triggers"
-SOURCES = ("identity", "model_router", "analytics", "knowledge", "conversation", "orchestrator")
+# Streams whose events can cause notifications (identity's account events, model_router's quota
+# and channel events, NotificationRequested from analytics); each entry costs a few Redis
+# round trips even when ignored, so busy streams that cause none are not read.
+SOURCES = ("identity", "model_router", "analytics")
 
 
 class TriggerHandler:

@@ -175,3 +175,16 @@ async def test_notifications_queued_before_a_stop_are_delivered_once_after_resta
 
 async def _some(smtp: SmtpSink, suffix: str) -> bool:
     return any(m["To"].endswith(suffix) for m in smtp.messages)
+
+
+async def test_a_subject_with_line_breaks_cannot_inject_headers(service: Service, smtp: SmtpSink) -> None:
+    request = _send(f"h-{uuid.uuid4()}", "headers@example.com", subject="Hi\r\nBcc: victim@example.com")
+    sent = (await service.stub.Send(request, metadata=ADMIN)).notification
+    assert sent.subject == "Hi Bcc: victim@example.com"
+    [mail] = await eventually(lambda: _mails(smtp, "headers@example.com"))
+    assert mail["Bcc"] is None
+    assert smtp.to("victim@example.com") == []
+
+
+async def _mails(smtp: SmtpSink, address: str) -> list[object]:
+    return list(smtp.to(address))
