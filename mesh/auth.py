@@ -125,6 +125,10 @@ class TokenVerifier(Protocol):
 _principal: ContextVar[Principal] = ContextVar("chatmesh_principal", default=ANONYMOUS)
 _credential: ContextVar[Credential] = ContextVar("chatmesh_credential", default=())
 _client_ip: ContextVar[str] = ContextVar("chatmesh_client_ip", default="")
+# (seal, address, credential token): the client address to hand on, sealed only when a call is made.
+_forwarded_ip: ContextVar[tuple[ClientIpSeal, str, str] | None] = ContextVar(
+    "chatmesh_forwarded_ip", default=None
+)
 
 
 def current_principal() -> Principal:
@@ -158,11 +162,16 @@ def reset_principal(tokens: tuple[Token[Principal], Token[Credential]]) -> None:
 
 
 def outgoing_credentials() -> Credential:
-    """The caller's own credential metadata, for a client that calls the next hop on its behalf.
+    """The caller's own credential metadata, for a client that calls the next hop on its behalf,
+    with the client's address sealed for it (mesh.client_ip) when the RPC established one.
 
     Kept out of :class:`Principal` so a principal can be logged without leaking a token.
     """
-    return _credential.get()
+    forwarded = _forwarded_ip.get()
+    if forwarded is None:
+        return _credential.get()
+    seal, client_ip, token = forwarded
+    return (*_credential.get(), seal.seal(client_ip, token))
 
 
 def credential_from_metadata(metadata: Iterable[Any] | None) -> tuple[str | None, Credential]:
@@ -270,9 +279,10 @@ class AuthLayer:
             # Verifiers that know the address (mesh's own) set it themselves; this copy is the slow path.
             principal = replace(principal, client_ip=client_ip)
         forwarded = credential if principal.is_authenticated else ()
+        sealing = None
         if self._client_ips is not None and client_ip:
-            forwarded = (*forwarded, self._client_ips.seal(client_ip, token if forwarded else ""))
-        return ip_token, set_principal(principal, forwarded)
+            sealing = (self._client_ips, client_ip, token or "" if forwarded else "")
+        return ip_token, _forwarded_ip.set(sealing), set_principal(principal, forwarded)
 
     def _client_ip(self, context: grpc.aio.ServicerContext, metadata: Any, token: str | None) -> str:
         """The address the edge sealed for this credential, else the transport peer."""
@@ -303,7 +313,9 @@ class AuthLayer:
             await abort(context, Internal("could not verify credentials"), self._service)
 
 
-_Entered = tuple[Token[str], tuple[Token[Principal], Token[Credential]]]
+_Entered = tuple[
+    Token[str], Token[tuple[ClientIpSeal, str, str] | None], tuple[Token[Principal], Token[Credential]]
+]
 
 
 def _anonymous() -> Principal:
@@ -313,11 +325,13 @@ def _anonymous() -> Principal:
 
 
 def _leave(tokens: _Entered) -> None:
-    reset_principal(tokens[1])
+    reset_principal(tokens[2])
     try:
         _client_ip.reset(tokens[0])
-    except ValueError:
+        _forwarded_ip.reset(tokens[1])
+    except ValueError:  # a generator finalised in another context
         _client_ip.set("")
+        _forwarded_ip.set(None)
 
 
 _MISSING = Unauthenticated(

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +180,17 @@ class Mesh:
         run = MeshRun(process)
         threading.Thread(target=run.pump, daemon=True).start()
         return run
+
+    @contextmanager
+    def running(self) -> Iterator[MeshRun]:
+        """The mesh started and ready for the block, stopped after it (a module fixture's body)."""
+        run = self.start()
+        try:
+            run.wait_ready()
+            yield run
+        finally:
+            if run.process.poll() is None:
+                run.stop()
 
     def grpcurl(self, *args: str, data: str | None = None) -> subprocess.CompletedProcess[str]:
         argv = [grpcurl_binary(), "-plaintext", "-max-time", "10"]

@@ -24,7 +24,7 @@ from chatmesh.model_router.v1 import model_router_pb2_grpc
 from mesh.errors import error_from_rpc
 from tests.fakes.llm_upstream import FakeLLMUpstream, FakeReply
 from tests.fakes.threaded import serving
-from tests.support.mesh_process import Mesh, MeshRun, make_mesh
+from tests.support.mesh_process import Mesh, make_mesh
 
 ALLOWED = "gpt-4o-mini"
 OTHER = "gpt-4o"
@@ -118,20 +118,11 @@ def probe(tmp_path_factory: pytest.TempPathFactory, upstream: FakeLLMUpstream) -
             "CHATMESH_LOGIN_MAX_FAILURES_PER_IP": str(LOGIN_FAILURES),
         },
     )
-    run: MeshRun = mesh.start()
-    try:
-        run.wait_ready()
-        fields = dict(
-            line.split("=", 1)
-            for line in (mesh.data_dir / "admin-credentials").read_text().splitlines()
-            if "=" in line and not line.startswith("#")
-        )
+    with mesh.running():
+        fields = mesh.admin_credentials()
         with httpx.Client(base_url=mesh.gateway, timeout=30.0) as http:
             login = http.post(
                 "/v1/auth:login", json={"email": fields["email"], "password": fields["password"]}
             )
         assert login.status_code == 200, login.text
         yield Probe(mesh, str(login.json()["accessToken"]), fields["email"])
-    finally:
-        if run.process.poll() is None:
-            run.stop()

@@ -134,9 +134,4 @@ def test_sessions_record_the_verified_address(probe: Probe) -> None:
 
 
 def _admin_password(probe: Probe) -> str:
-    fields = dict(
-        line.split("=", 1)
-        for line in (probe.mesh.data_dir / "admin-credentials").read_text().splitlines()
-        if "=" in line and not line.startswith("#")
-    )
-    return fields["password"]
+    return probe.mesh.admin_credentials()["password"]
