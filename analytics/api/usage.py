@@ -48,15 +48,15 @@ class UsageApi:
         names = dict(dimensions)
         page = await get_usage(self.deps.sessions, where, span, columns, limit=limit, offset=offset)
         response = usage_pb2.GetUsageResponse(totals=convert.counters_message(page.totals))
+        stamps = {bucket: convert.timestamp(bucket) for bucket in span.buckets}
+        empty = usage_pb2.UsageMetrics(average_latency=convert.duration(0))
         for series in page.series:
             item = response.series.add(totals=convert.counters_message(series.totals))
             for column, value in series.dimensions.items():
                 item.dimensions[names[column]] = value
             for bucket, counters in series.points:
-                item.points.add(
-                    start_time=convert.timestamp(bucket),  # type: ignore[arg-type]
-                    metrics=convert.counters_message(counters),
-                )
+                metrics = convert.counters_message(counters) if counters.requests else empty
+                item.points.add(start_time=stamps[bucket], metrics=metrics)
         if page.next_offset is not None:
             response.next_page_token = encode_offset(page.next_offset)
         return response

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 __all__ = ["Counters"]
 
@@ -21,13 +19,6 @@ class Counters:
     cost: int = 0
     latency_ms_sum: float = 0.0
     active_users: int = 0
-
-    @classmethod
-    def from_row(cls, row: Mapping[Any, Any]) -> Counters:
-        """Postgres sums bigints as numeric: every value is brought back to int (latency to float)."""
-        values: dict[str, Any] = {f.name: int(row.get(f.name) or 0) for f in fields(cls)}
-        values["latency_ms_sum"] = float(row.get("latency_ms_sum") or 0)
-        return cls(**values)
 
     @property
     def total_tokens(self) -> int:

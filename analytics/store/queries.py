@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Double,
+    Select,
+    Table,
+    and_,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.domain.facts import cube_for
@@ -58,10 +70,21 @@ class RangeQuery:
 
 
 def _measures(table: Table) -> list[Any]:
+    """The Counters fields, in their order; sums cast back to bigint (numeric decodes slowly)."""
     c = table.c
-    columns: list[Any] = [func.coalesce(func.sum(c[name]), 0).label(name) for name in _SUMS]
+    columns: list[Any] = [
+        cast(func.coalesce(func.sum(c[name]), 0), Double if name == "latency_ms_sum" else BigInteger).label(
+            name
+        )
+        for name in _SUMS
+    ]
     columns.append(func.count(func.distinct(c.user_id)).filter(c.user_id != "").label("active_users"))
     return columns
+
+
+def _counters(row: Sequence[Any], first: int) -> Counters:
+    """Counters from the measures that start at column ``first`` of a row."""
+    return Counters(*row[first:])
 
 
 def _dims(table: Table, group_by: Sequence[str]) -> list[Any]:
@@ -71,8 +94,8 @@ def _dims(table: Table, group_by: Sequence[str]) -> list[Any]:
 async def totals(session: AsyncSession, query: RangeQuery) -> Counters:
     # The user cube at least: active_users counts distinct users.
     condition = query.conditions(query.cube("user_id"))
-    row = (await session.execute(select(*_measures(query.table)).where(condition))).mappings().one()
-    return Counters.from_row(row)
+    row = (await session.execute(select(*_measures(query.table)).where(condition))).one()
+    return _counters(row, 0)
 
 
 async def grouped_totals(
@@ -95,8 +118,9 @@ async def grouped_totals(
     )
     if limit is not None:
         statement = statement.limit(limit)
-    rows = (await session.execute(statement)).mappings().all()
-    return [({name: row[name] for name in group_by}, Counters.from_row(row)) for row in rows]
+    rows = (await session.execute(statement)).all()
+    width = len(group_by)
+    return [(dict(zip(group_by, row[:width], strict=True)), _counters(row, width)) for row in rows]
 
 
 async def points(
@@ -107,9 +131,17 @@ async def points(
     tz: str,
     groups: Sequence[dict[str, str]] | None = None,
 ) -> list[tuple[dict[str, str], datetime, Counters]]:
-    """Counters per group and ``unit`` bucket in ``tz``; ``groups`` limits to those combinations."""
+    """Counters per group and ``unit`` bucket in ``tz``; ``groups`` limits to those combinations.
+
+    When the table's own buckets are the wanted ones (a UTC day series read from the day tier)
+    they are used as they are: a time-zone-aware ``date_trunc`` per row costs more than the
+    rest of the query.
+    """
     table = query.table
-    bucket = func.date_trunc(unit, table.c.bucket_start, literal(tz)).label("bucket")
+    if table.name.endswith(f"_{unit}") and (unit in ("minute", "hour") or tz == "UTC"):
+        bucket = table.c.bucket_start.label("bucket")
+    else:
+        bucket = func.date_trunc(unit, table.c.bucket_start, literal(tz)).label("bucket")
     dims = [table.c[name] for name in group_by]
     condition = query.conditions(query.cube("user_id", *group_by))
     if groups is not None and group_by:
@@ -123,8 +155,9 @@ async def points(
         .group_by(bucket, *dims)
         .order_by(bucket)
     )
-    rows = (await session.execute(statement)).mappings().all()
-    return [({name: row[name] for name in group_by}, row["bucket"], Counters.from_row(row)) for row in rows]
+    rows = (await session.execute(statement)).all()
+    width = len(group_by) + 1
+    return [(dict(zip(group_by, row[1:width], strict=True)), row[0], _counters(row, width)) for row in rows]
 
 
 async def sketches(session: AsyncSession, query: RangeQuery) -> tuple[list[int], list[int]]:
