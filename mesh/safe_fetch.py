@@ -79,16 +79,25 @@ class FetchPolicy:
     ``allowed_hosts``: host patterns (``example.com``, ``*.example.com``); None allows any
     name (the address rule still applies). ``private_addresses``: non-public addresses that
     are allowed anyway, each listed by the address itself (``127.0.0.1`` for a local fake).
+    ``trusted_hosts``: host names the operator vouches for, whatever they resolve to (an
+    internal receiver); connections still go to the address just resolved.
     """
 
     allowed_hosts: tuple[str, ...] | None = None
     private_addresses: frozenset[str] = field(default_factory=frozenset)
+    trusted_hosts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def of(cls, allowed_hosts: Iterable[str] | None, private_addresses: Iterable[str] = ()) -> FetchPolicy:
+    def of(
+        cls,
+        allowed_hosts: Iterable[str] | None,
+        private_addresses: Iterable[str] = (),
+        trusted_hosts: Iterable[str] = (),
+    ) -> FetchPolicy:
         return cls(
             None if allowed_hosts is None else tuple(allowed_hosts),
             frozenset(a.lower().strip("[]") for a in private_addresses),
+            frozenset(h.lower().rstrip(".") for h in trusted_hosts),
         )
 
     def check_host(self, host: str) -> None:
@@ -113,6 +122,8 @@ class FetchPolicy:
         return host, port
 
     def check_address(self, host: str, address: IPAddress) -> None:
+        if host.lower().rstrip(".") in self.trusted_hosts:
+            return
         if not address.is_global and str(address) not in self.private_addresses:
             raise FetchRefused(
                 f"host {host!r} resolves to a non-public address ({address}), which is not allowed"

@@ -19,7 +19,7 @@ from mesh.config import Settings
 from mesh.db import session_factory
 from notification.config import NotificationSettings
 from notification.delivery.scheduler import Scheduler
-from notification.delivery.webhook import WebhookSender
+from notification.delivery.webhook import WebhookSender, guarded_client
 from notification.delivery.wiring import delivery_consumers, email_sender, sms_sender
 from notification.deps import NotificationDeps
 from notification.inbox.live import LiveFeed
@@ -54,6 +54,9 @@ async def open_deps(
     stack = AsyncExitStack()
     http = httpx.AsyncClient(timeout=config.http_timeout_seconds)
     stack.push_async_callback(http.aclose)
+    # Tenant admins choose webhook URLs: their client checks every address it connects to.
+    webhook_http = guarded_client(config.webhook_allowed_hosts, config.http_timeout_seconds)
+    stack.push_async_callback(webhook_http.aclose)
     live = LiveFeed(
         redis,
         maxlen=config.live_events_per_user,
@@ -70,7 +73,7 @@ async def open_deps(
         live=live,
         email=email_sender(settings, config),
         webhook=WebhookSender(
-            http, config.webhook_secret.get_secret_value().encode(), config.webhook_allowed_hosts
+            webhook_http, config.webhook_secret.get_secret_value().encode(), config.webhook_allowed_hosts
         ),
         sms=sms_sender(config, http),
         clients=clients,

@@ -4,26 +4,32 @@ Receivers verify ``X-Chatmesh-Signature`` (see notification.domain.signatures) a
 deduplicate on ``X-Chatmesh-Notification-Id``: a crash after the receiver answered but before
 we recorded it sends the same id again. Because a tenant admin chooses the URL, requests
 only go to https hosts whose addresses are all public, unless the operator allowed the host
-(``webhook_allowed_hosts``); redirects are not followed. (The address is checked before the
-request; a DNS answer that changes between the check and the connect is not caught.)
+(``webhook_allowed_hosts``); redirects are not followed. The client comes from
+:func:`guarded_client` (mesh.safe_fetch): the address is checked in the connection itself and
+the connection goes to the address that was checked, so a DNS answer that changes between a
+check and the connect (DNS rebinding) cannot point a webhook inside the mesh.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import json
-import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from mesh.safe_fetch import FetchPolicy, FetchRefused, httpx_transport
 from notification.delivery.errors import DeliveryFailed
 from notification.domain.signatures import webhook_signature
 
-__all__ = ["WebhookSender", "payload"]
+__all__ = ["WebhookSender", "guarded_client", "payload"]
+
+
+def guarded_client(allowed_hosts: list[str], timeout: float) -> httpx.AsyncClient:
+    """A client connecting only to public addresses, or anywhere for the hosts the operator allowed."""
+    policy = FetchPolicy.of(None, trusted_hosts=allowed_hosts)
+    return httpx.AsyncClient(timeout=timeout, transport=httpx_transport(policy), trust_env=False)
 
 
 def payload(row: Any) -> bytes:
@@ -54,22 +60,8 @@ class WebhookSender:
     async def _check_target(self, url: str) -> None:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        if host in self._allowed:
-            return
-        if parts.scheme != "https":
+        if parts.scheme != "https" and host not in self._allowed:
             raise DeliveryFailed("webhook URL must be https", transient=False, provider=self.name)
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, parts.port or 443, type=socket.SOCK_STREAM
-            )
-        except OSError as exc:
-            raise DeliveryFailed(f"cannot resolve {host}", transient=True, provider=self.name) from exc
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not address.is_global:
-                raise DeliveryFailed(
-                    f"{host} resolves to a non-public address", transient=False, provider=self.name
-                )
 
     async def send(self, row: Any) -> str:
         if not self._secret:
@@ -85,6 +77,8 @@ class WebhookSender:
             response = await self._http.post(
                 row.webhook_url, content=body, headers=headers, follow_redirects=False
             )
+        except FetchRefused as refused:
+            raise DeliveryFailed(str(refused), transient=False, provider=self.name) from None
         except httpx.HTTPError as exc:
             raise DeliveryFailed(
                 f"unreachable: {type(exc).__name__}", transient=True, provider=self.name

@@ -156,3 +156,18 @@ async def test_tls_keeps_the_url_host_for_sni_and_certificate_checks(
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_trusted_hosts_may_resolve_anywhere_and_still_connect_where_they_resolved(
+    monkeypatch: pytest.MonkeyPatch, plain_port: int
+) -> None:
+    """The operator vouches for a name (an internal webhook receiver): its private address is fine."""
+    await _rebind(monkeypatch, FORBIDDEN, ALLOWED)
+    policy = FetchPolicy.of(None, trusted_hosts=[HOST])
+    async with httpx.AsyncClient(transport=httpx_transport(policy), trust_env=False) as client:
+        response = await client.get(f"http://{HOST}:{plain_port}/")
+    assert response.text == f"reached {FORBIDDEN} host={HOST}:{plain_port}"
+    with pytest.raises(FetchRefused, match="non-public"):
+        await SafeFetcher(FetchPolicy.of(None), max_bytes=100, timeout=10).get(
+            f"http://other.test:{plain_port}/"
+        )
