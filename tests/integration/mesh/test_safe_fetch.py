@@ -169,5 +169,5 @@ async def test_trusted_hosts_may_resolve_anywhere_and_still_connect_where_they_r
     assert response.text == f"reached {FORBIDDEN} host={HOST}:{plain_port}"
     with pytest.raises(FetchRefused, match="non-public"):
         await SafeFetcher(FetchPolicy.of(None), max_bytes=100, timeout=10).get(
-            f"http://other.test:{plain_port}/"
+            f"http://localhost:{plain_port}/"
         )
