@@ -20,7 +20,7 @@ import pytest
 
 from tests.fakes.llm_upstream import FakeLLMUpstream, FakeReply
 from tests.fakes.threaded import serving
-from tests.support.mesh_process import Mesh, MeshRun, make_mesh
+from tests.support.mesh_process import Mesh, make_mesh
 
 pytestmark = pytest.mark.e2e
 
@@ -110,13 +110,8 @@ def quickstart_mesh(tmp_path_factory: pytest.TempPathFactory, upstream: FakeLLMU
             "CHATMESH_SEED_CHANNEL_MODELS": json.dumps([MODEL]),
         },
     )
-    run: MeshRun = mesh.start()
-    try:
-        run.wait_ready()
+    with mesh.running():
         yield mesh
-    finally:
-        if run.process.poll() is None:
-            run.stop()
 
 
 @pytest.fixture(scope="module")

@@ -164,13 +164,8 @@ def fuzz_mesh(
             "CHATMESH_SEED_CHANNEL_MODELS": json.dumps([MODEL]),
         },
     )
-    run: MeshRun = mesh.start()
-    try:
-        run.wait_ready()
+    with mesh.running() as run:
         yield mesh, run
-    finally:
-        if run.process.poll() is None:
-            run.stop()
 
 
 def _schemathesis(
