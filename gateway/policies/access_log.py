@@ -16,6 +16,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.policies.client_ip import PEER_KEY
 from gateway.policies.scope import client_ip, route_template
 from mesh.telemetry import LogSampling, current_request_id, current_trace_ids
 
@@ -84,6 +85,8 @@ class AccessLogMiddleware:
                 "duration_ms": round(seconds * 1000, 3),
                 "bytes": sent,
                 "client_ip": client_ip(scope),
+                # The proxy that reported client_ip, when one did (gateway.policies.client_ip).
+                "peer": scope.get(PEER_KEY, ""),
                 "user_agent": _user_agent(scope),
                 "protocol": scope["type"],
                 "request_id": current_request_id(),
