@@ -142,9 +142,11 @@ async def create_account(
     signup: int,
     role_names: tuple[str, ...] = (USER,),
     role_ids: tuple[uuid.UUID, ...] = (),
+    password_hash: str | None = None,
 ) -> UserRow:
-    """Validate, hash and insert a user with its roles, an audit row, UserRegistered and a
-    verification link, in ``db``. The tenant's user limit is exact (tenant row locked)."""
+    """Validate, hash (unless ``password_hash`` is given) and insert a user with its roles, an
+    audit row, UserRegistered and a verification link, in ``db``. The tenant's user limit is
+    exact (tenant row locked)."""
     violations = account_violations(account)
     if violations:
         raise _invalid(violations)
@@ -155,10 +157,11 @@ async def create_account(
     email = normalize_email(account.email)
     if await user_store.user_by_email(db, tenant.id, email) is not None:
         raise AlreadyExists("an account with this email already exists", reason="EMAIL_TAKEN")
-    # Seat first, then Argon2: under a flood only the admitted signups pay for a hash.
     await check_seat(db, tenant)
+    if password_hash is None:
+        password_hash = await asyncio.to_thread(hash_password, account.password)
+    # From here to commit the tenant row stays locked (when it has a user limit): keep it short.
     await take_seat(db, tenant)
-    password_hash = await asyncio.to_thread(hash_password, account.password)
     username = account.username.strip() or default_username(email)
     user_id = await user_store.insert_user(
         db,

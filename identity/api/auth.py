@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import auth_pb2, users_pb2
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.api.access_support import resolve_caller, resolve_person
 from identity.api.account_messages import jwk_message, principal_message, user_message
@@ -27,8 +28,9 @@ from identity.login import (
     subject_for_refresh,
     subject_of,
 )
-from identity.signup import signup_role_id
+from identity.signup import check_seat, signup_role_id
 from identity.store import audit
+from identity.store.tenant_queries import TenantRow
 from identity.store.user_queries import user_by_email
 from identity.throttle import LoginThrottle
 from mesh.errors import FieldViolation, PermissionDenied, Unauthenticated
@@ -71,24 +73,15 @@ class AuthApi:
         if violations:
             raise invalid(violations)
         email = normalize_email(request.email)
+        async with self.deps.sessions() as db:
+            await self._admitted(db, request.tenant, email, seat=True)
+        # Argon2 outside any transaction: no connection or tenant lock waits on a hash.
+        password_hash = await asyncio.to_thread(hash_password, request.password)
         async with self.deps.sessions.begin() as db:
-            tenant = await resolve_tenant(db, request.tenant)
-            decision = (
-                signup_decision(
-                    tenant.signup_mode, tenant.signup_domains, email, tenant_active=tenant.status == "active"
-                )
-                if tenant is not None
-                else SignupDecision(allowed=False)
-            )
-            if tenant is None or not decision.allowed:
-                raise PermissionDenied(
-                    "self-registration is not open for this tenant; ask its administrator for an invitation",
-                    reason="SIGNUP_CLOSED",
-                )
+            tenant, decision = await self._admitted(db, request.tenant, email, seat=False)
             if decision.verify_first and await user_by_email(db, tenant.id, email) is not None:
-                # Same answer, and about the same work, as a new account: the address's owner
+                # Same answer, after the same work, as a new account: the address's owner
                 # already has one, and nobody learns that here.
-                await asyncio.to_thread(hash_password, request.password)
                 return _pending(email)
             role_id = await signup_role_id(db, tenant)
             user = await create_account(
@@ -101,6 +94,7 @@ class AuthApi:
                 signup=identity_events_pb2.SIGNUP_METHOD_PASSWORD,
                 role_names=(),
                 role_ids=(role_id,) if role_id is not None else (),
+                password_hash=password_hash,
             )
             if decision.verify_first:
                 return _pending(email)
@@ -114,6 +108,28 @@ class AuthApi:
             expires_in=pair.expires_in,
             token_type=BEARER,
         )
+
+    async def _admitted(
+        self, db: AsyncSession, tenant_ref: str, email: str, *, seat: bool
+    ) -> tuple[TenantRow, SignupDecision]:
+        """The tenant and its policy's decision for ``email``; SIGNUP_CLOSED alike for a closed
+        tenant and for none at all. ``seat``: also refuse early when the tenant is full."""
+        tenant = await resolve_tenant(db, tenant_ref)
+        decision = (
+            signup_decision(
+                tenant.signup_mode, tenant.signup_domains, email, tenant_active=tenant.status == "active"
+            )
+            if tenant is not None
+            else SignupDecision(allowed=False)
+        )
+        if tenant is None or not decision.allowed:
+            raise PermissionDenied(
+                "self-registration is not open for this tenant; ask its administrator for an invitation",
+                reason="SIGNUP_CLOSED",
+            )
+        if seat:
+            await check_seat(db, tenant)
+        return tenant, decision
 
     async def Login(self, request: auth_pb2.LoginRequest, context: grpc.aio.ServicerContext) -> Any:
         result: LoginResult = await login(
