@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from mesh.auth import current_principal
 from mesh.authz import require
 from mesh.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, PermissionDenied
+from mesh.key_limits import require_model
 from mesh.paging import decode_offset, encode_offset, page_size
 from orchestrator.agents import store
 from orchestrator.agents.messages import (
@@ -82,6 +83,8 @@ class AgentsApi:
         bad = validate_agent(draft, max_tool_steps_limit=self.deps.config.max_tool_steps_limit) + extra
         if bad:
             raise InvalidArgument("invalid agent", bad)
+        # An agent is a stored model choice: a key limited to other models cannot make one (mesh.key_limits).
+        require_model(current_principal(), draft["model"])
 
     async def _visible_row(self, conn: Any, tenant_id: str, user_id: str, agent_id: str) -> dict[str, Any]:
         parsed: uuid.UUID | None = store.parse_agent_id(agent_id)

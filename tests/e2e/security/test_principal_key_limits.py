@@ -119,6 +119,13 @@ def test_conversations_cannot_carry_a_restricted_key_to_another_model(
     assert OTHER not in {str(r.body.get("model")) for r in upstream.requests[asked_before:]}
 
 
+def test_an_agent_is_a_stored_model_choice_too(probe: Probe, restricted: str) -> None:
+    with probe.http(restricted) as key:
+        _refused(key.post("/v1/agents", json={"name": f"probe-{uuid.uuid4().hex[:6]}", "model": OTHER}))
+        allowed = key.post("/v1/agents", json={"name": f"probe-{uuid.uuid4().hex[:6]}", "model": ALLOWED})
+        assert allowed.status_code == 200, allowed.text
+
+
 def test_conversation_over_grpc_refuses_the_model_early(probe: Probe, restricted: str) -> None:
     request = conversations_pb2.CreateConversationRequest(
         conversation=resources_pb2.Conversation(
