@@ -281,7 +281,7 @@ class AuthLayer:
         forwarded = credential if principal.is_authenticated else ()
         sealing = None
         if self._client_ips is not None and client_ip:
-            sealing = (self._client_ips, client_ip, token or "" if forwarded else "")
+            sealing = (self._client_ips, client_ip, (token or "") if forwarded else "")
         return ip_token, _forwarded_ip.set(sealing), set_principal(principal, forwarded)
 
     def _client_ip(self, context: grpc.aio.ServicerContext, metadata: Any, token: str | None) -> str:
