@@ -87,13 +87,11 @@ class Pipeline:
             kb = await kb_store.get_kb(session, job["knowledge_base_id"], job["tenant_id"])
         if doc is None or kb is None:
             raise _Stopped
-        await self._progress(job, stage=states.PARSING, progress=states.progress(states.PARSING))
         data = await self.deps.originals.get(doc["storage_key"])
         parsed = await asyncio.to_thread(
             parse_document, data, filename=doc["filename"], media_type=doc["mime_type"] or None
         )
         del data
-        await self._progress(job, stage=states.CHUNKING, progress=states.progress(states.CHUNKING))
         chunking = ChunkingValues.from_json(kb["chunking"])
         pieces = await asyncio.to_thread(
             chunk_document,
@@ -144,7 +142,6 @@ class Pipeline:
                 await chunk_store.stage(session, rows)
 
     async def _publish(self, job: Any, kb: Any, *, parsed_title: str, started: datetime) -> None:
-        await self._progress(job, stage=states.INDEXING, progress=states.progress(states.INDEXING))
         async with self.deps.sessions.begin() as session:
             current = await job_store.get_job(session, job["id"], for_update=True)
             doc = await doc_store.get_document_by_id(session, job["document_id"], for_update=True)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from knowledge.config import KnowledgeSettings
@@ -89,7 +90,9 @@ class JobQueue:
                 )
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except RedisTimeout:
+                continue  # a blocking read outlived the client's socket timeout: read again
+            except Exception:  # Redis restarting: wait and read again
                 log.warning("reading the ingestion queue failed", exc_info=True)
                 await asyncio.sleep(1.0)
                 continue

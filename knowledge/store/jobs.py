@@ -76,6 +76,7 @@ async def claim(session: AsyncSession, job_id: uuid.UUID, lease_seconds: float) 
         )
         .values(
             state=states.RUNNING,
+            stage=states.PARSING,
             attempt=job.c.attempt + 1,
             lease_until=now + timedelta(seconds=lease_seconds),
             started_at=func.coalesce(job.c.started_at, now),

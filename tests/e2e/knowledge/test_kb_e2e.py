@@ -25,6 +25,7 @@ import pytest
 from tests.fakes.llm_upstream import FakeLLMUpstream, FakeReply
 from tests.fakes.threaded import serving
 from tests.support.mesh_process import Mesh, MeshRun, make_mesh
+from tests.support.sse import sse_events
 from tests.unit.knowledge.parsing.kn_fixtures import docx_bytes, pdf_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.e2e
@@ -102,24 +103,6 @@ FORMATS: dict[str, tuple[bytes, str, str, int, str]] = {
     ),
 }
 TRAVEL = b"# Travel\n\n## Booking\n\nFlights are booked through the travel desk two weeks ahead.\n"
-
-
-def _events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
-    name, data = "message", []
-    for line in response.iter_lines():
-        if line == "":
-            if data:
-                yield name, json.loads("\n".join(data))
-            name, data = "message", []
-        elif line.startswith(":"):
-            continue
-        else:
-            key, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if key == "event":
-                name = value
-            elif key == "data":
-                data.append(value)
 
 
 @pytest.fixture(scope="module")
@@ -204,9 +187,9 @@ def _watch(http: httpx.Client, job_id: str) -> list[dict[str, Any]]:
         "GET", f"/v1/ingestion-jobs/{job_id}:watch", headers={"accept": "text/event-stream"}
     ) as response:
         assert response.status_code == 200, response.read().decode()
-        events = list(_events(response))
-    assert events[-1][0] == "done", events[-1]
-    return [data for name, data in events if name not in ("done", "error")]
+        events = list(sse_events(response))
+    assert events[-1].name == "done", events[-1]
+    return [e.data for e in events if e.name not in ("done", "error")]
 
 
 def _search(http: httpx.Client, query: str, kb_ids: list[str]) -> httpx.Response:
@@ -281,7 +264,7 @@ def test_a_chat_turn_answers_with_citations_over_sse_and_stores_them(
         headers={"accept": "text/event-stream"},
     ) as response:
         assert response.status_code == 200, response.read().decode()
-        events = [data for _, data in _events(response)]
+        events = [e.data for e in sse_events(response)]
     cited = [c for e in events if "citations" in e for c in e["citations"]["citations"]]
     assert cited and cited[0]["index"] == 1 and cited[0]["documentId"] == sent["document"]["id"]
     assert cited[0]["heading"].endswith("Booking") and "travel desk" in cited[0]["snippet"]
