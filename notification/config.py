@@ -33,7 +33,7 @@ class NotificationSettings(BaseSettings):
     # Maildir (relative to the data dir) the emails go to without an SMTP server.
     maildir: str = "mail"
     # Notifications delivered at once per instance (bulk lane), and for HIGH priority (own lane).
-    delivery_workers: int = Field(default=4, ge=1, le=64)
+    delivery_workers: int = Field(default=8, ge=1, le=64)
     urgent_workers: int = Field(default=2, ge=1, le=16)
     # Delivery attempts per notification before it fails and is dead-lettered.
     max_attempts: int = Field(default=5, ge=1)

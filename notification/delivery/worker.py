@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_STREAM = "notification:dead"
 _QUEUED = events.NotificationQueued.DESCRIPTOR.full_name
+_INBOX = events.InboxDelivered.DESCRIPTOR.full_name
 
 
 class RetryLater(Exception):
@@ -53,6 +54,9 @@ class DeliveryWorker:
         self.deps = deps
 
     async def handle(self, envelope: EventEnvelope) -> None:
+        if envelope.type == _INBOX:
+            await self.push(unpack(envelope, events.InboxDelivered))
+            return
         if envelope.type != _QUEUED:
             return
         event = unpack(envelope, events.NotificationQueued)
@@ -76,6 +80,15 @@ class DeliveryWorker:
             log.warning("notification failed for good", extra={"notification_id": str(outcome.row.id)})
         if outcome.retry:
             raise RetryLater(outcome.retry)
+
+    async def push(self, event: events.InboxDelivered) -> None:
+        """Live push of in-app notifications stored as delivered (a redelivery pushes again;
+        clients deduplicate on the notification id)."""
+        ids = [uuid.UUID(i) for i in event.notification_ids]
+        async with self.deps.sessions() as db:
+            rows = await store.get_many(db, ids)
+        live = [(r.tenant_id, r.user_id, notification_event(r)) for r in rows if r.deleted_at is None]
+        await self.deps.live.append_many(live)
 
     async def deliver(self, nid: uuid.UUID) -> _Outcome | None:
         """Send ``nid`` if it is still pending; None when there is nothing (more) to do."""

@@ -79,6 +79,19 @@ class LiveFeed:
         await publish(self._redis, WAKE_CHANNEL, f"{tenant_id}:{user_id}")
         return _text(entry_id)
 
+    async def append_many(self, events: list[tuple[str, str, bytes]]) -> None:
+        """Many (tenant, user, payload) events in one pipeline, then one wake-up per user."""
+        if not events:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for tenant_id, user_id, payload in events:
+                key = self.key(tenant_id, user_id)
+                pipe.xadd(key, {_FIELD: payload}, maxlen=self._maxlen, approximate=True)
+                pipe.expire(key, self._ttl)
+            await pipe.execute()
+        for who in dict.fromkeys(f"{t}:{u}" for t, u, _ in events):
+            await publish(self._redis, WAKE_CHANNEL, who)
+
     async def last_id(self, tenant_id: str, user_id: str) -> str:
         entries: Any = await self._redis.xrevrange(self.key(tenant_id, user_id), count=1)
         return _text(entries[0][0]) if entries else "0-0"

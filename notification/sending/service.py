@@ -76,7 +76,14 @@ def _row(
         status, reason = Status.FAILED, problem
     elif not decision.allowed:
         status, reason = Status.SUPPRESSED, decision.reason
-    return {
+    # The inbox is an in-app notification's destination: stored is delivered (only the live
+    # push remains, queued as InboxDelivered). Scheduled ones go through the delivery worker.
+    inbox_now = status is Status.PENDING and out.channel is Channel.IN_APP and send_at <= now
+    delivered: dict[str, Any] = {}
+    if inbox_now:
+        status = Status.DELIVERED
+        delivered = {"attempts": 1, "provider": "inbox", "sent_at": now, "delivered_at": now}
+    return delivered | {
         "id": uuid.uuid4(),
         "tenant_id": out.tenant_id,
         "user_id": who.user_id,
@@ -96,7 +103,7 @@ def _row(
         "failure_reason": reason,
         "idempotency_key": who.key,
         "batch_id": batch_id,
-        "enqueued": status is Status.PENDING and send_at <= now,
+        "enqueued": (status is Status.PENDING or inbox_now) and send_at <= now,
         "created_at": now,
         "send_at": send_at,
     }
@@ -142,6 +149,8 @@ async def send(
             )
         )
     stored = await store.insert_many(db, rows)
-    ours = {r["id"] for r in rows if r["enqueued"]}
-    await queue.enqueue(db, [row for row in stored if row.id in ours])
+    new = {r["id"] for r in rows if r["enqueued"]}
+    fresh = [row for row in stored if row.id in new]
+    await queue.enqueue(db, [row for row in fresh if row.status == Status.PENDING])
+    await queue.push_inbox(db, out.tenant_id, [row.id for row in fresh if row.status == Status.DELIVERED])
     return stored

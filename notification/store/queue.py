@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mesh.events import build_envelope, notify_channel
 from notification.store.tables import outbox
 
-__all__ = ["SOURCE", "URGENT_SOURCE", "enqueue"]
+__all__ = ["SOURCE", "URGENT_SOURCE", "enqueue", "push_inbox"]
 
 SOURCE = "notification"
 # High-priority notifications (security notices) travel on their own stream and workers, so a
@@ -37,6 +37,34 @@ _PRIORITIES = {
 _CHUNK = 1000
 
 
+def _outbox_row(envelope: Any, source: str, subject: str, channel: str) -> dict[str, Any]:
+    return {
+        "id": uuid.UUID(envelope.id),
+        "aggregate_type": source,
+        "aggregate_id": subject,
+        "event_type": envelope.type,
+        "payload": envelope.SerializeToString(),
+        "headers": {"channel": channel},
+    }
+
+
+async def _write(db: AsyncSession, values: list[dict[str, Any]]) -> None:
+    if values:
+        inserted = insert(outbox).values(values).cte("queued_events")
+        await db.execute(select(func.pg_notify(notify_channel(outbox), "")).add_cte(inserted))
+
+
+async def push_inbox(db: AsyncSession, tenant_id: str, ids: Sequence[uuid.UUID]) -> None:
+    """Queue the live push of in-app notifications stored as delivered, CHUNK ids per event."""
+    values = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = [str(i) for i in ids[start : start + _CHUNK]]
+        event = events.InboxDelivered(notification_ids=chunk)
+        envelope = build_envelope(event, source=SOURCE, tenant_id=tenant_id, subject=chunk[0])
+        values.append(_outbox_row(envelope, URGENT_SOURCE, chunk[0], "in_app"))
+    await _write(db, values)
+
+
 async def enqueue(db: AsyncSession, items: Sequence[Any]) -> None:
     """Queue ``items`` (rows with id, tenant_id, user_id, channel, priority) in the caller's transaction."""
     for start in range(0, len(items), _CHUNK):
@@ -48,15 +76,6 @@ async def enqueue(db: AsyncSession, items: Sequence[Any]) -> None:
                 priority=_PRIORITIES.get(item.priority, events.NOTIFICATION_PRIORITY_NORMAL),
             )
             envelope = build_envelope(event, source=SOURCE, tenant_id=item.tenant_id, subject=str(item.id))
-            values.append(
-                {
-                    "id": uuid.UUID(envelope.id),
-                    "aggregate_type": URGENT_SOURCE if item.priority == "high" else SOURCE,
-                    "aggregate_id": str(item.id),
-                    "event_type": envelope.type,
-                    "payload": envelope.SerializeToString(),
-                    "headers": {"channel": item.channel},
-                }
-            )
-        inserted = insert(outbox).values(values).cte("queued_events")
-        await db.execute(select(func.pg_notify(notify_channel(outbox), "")).add_cte(inserted))
+            lane = URGENT_SOURCE if item.priority == "high" else SOURCE
+            values.append(_outbox_row(envelope, lane, str(item.id), item.channel))
+        await _write(db, values)

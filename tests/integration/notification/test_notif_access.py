@@ -138,7 +138,7 @@ async def test_opt_outs_suppress_but_security_notices_still_arrive(service: Serv
     urgent = (
         await service.stub.Send(_note(ALICE_ID, "alert", category="security"), metadata=ADMIN)
     ).notification
-    assert urgent.status == pb.NOTIFICATION_STATUS_PENDING
+    assert urgent.status == pb.NOTIFICATION_STATUS_DELIVERED  # stored in the inbox is delivered
     await eventually(lambda: _has(service, ALICE, urgent.id))
     assert muted.id not in {n.id for n in (await _inbox(service, ALICE)).notifications}
 

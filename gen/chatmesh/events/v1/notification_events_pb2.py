@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,chatmesh/events/v1/notification_events.proto\x12\x12\x63hatmesh.events.v1\"\xf5\x02\n\x15NotificationRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x39\n\x08\x63hannels\x18\x04 \x03(\x0e\x32\'.chatmesh.events.v1.NotificationChannel\x12\x13\n\x0btemplate_id\x18\x05 \x01(\t\x12K\n\tvariables\x18\x06 \x03(\x0b\x32\x38.chatmesh.events.v1.NotificationRequested.VariablesEntry\x12\x0e\n\x06locale\x18\x07 \x01(\t\x12:\n\x08priority\x18\x08 \x01(\x0e\x32(.chatmesh.events.v1.NotificationPriority\x12\x12\n\ndedupe_key\x18\t \x01(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa3\x01\n\x12NotificationQueued\x12\x17\n\x0fnotification_id\x18\x01 \x01(\t\x12\x38\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\'.chatmesh.events.v1.NotificationChannel\x12:\n\x08priority\x18\x03 \x01(\x0e\x32(.chatmesh.events.v1.NotificationPriority*\xbc\x01\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1e\n\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x01\x12\x1c\n\x18NOTIFICATION_CHANNEL_SMS\x10\x02\x12\x1f\n\x1bNOTIFICATION_CHANNEL_IN_APP\x10\x03\x12 \n\x1cNOTIFICATION_CHANNEL_WEBHOOK\x10\x04*\x9e\x01\n\x14NotificationPriority\x12%\n!NOTIFICATION_PRIORITY_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTIFICATION_PRIORITY_LOW\x10\x01\x12 \n\x1cNOTIFICATION_PRIORITY_NORMAL\x10\x02\x12\x1e\n\x1aNOTIFICATION_PRIORITY_HIGH\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,chatmesh/events/v1/notification_events.proto\x12\x12\x63hatmesh.events.v1\"\xf5\x02\n\x15NotificationRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x39\n\x08\x63hannels\x18\x04 \x03(\x0e\x32\'.chatmesh.events.v1.NotificationChannel\x12\x13\n\x0btemplate_id\x18\x05 \x01(\t\x12K\n\tvariables\x18\x06 \x03(\x0b\x32\x38.chatmesh.events.v1.NotificationRequested.VariablesEntry\x12\x0e\n\x06locale\x18\x07 \x01(\t\x12:\n\x08priority\x18\x08 \x01(\x0e\x32(.chatmesh.events.v1.NotificationPriority\x12\x12\n\ndedupe_key\x18\t \x01(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa3\x01\n\x12NotificationQueued\x12\x17\n\x0fnotification_id\x18\x01 \x01(\t\x12\x38\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\'.chatmesh.events.v1.NotificationChannel\x12:\n\x08priority\x18\x03 \x01(\x0e\x32(.chatmesh.events.v1.NotificationPriority\"*\n\x0eInboxDelivered\x12\x18\n\x10notification_ids\x18\x01 \x03(\t*\xbc\x01\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1e\n\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x01\x12\x1c\n\x18NOTIFICATION_CHANNEL_SMS\x10\x02\x12\x1f\n\x1bNOTIFICATION_CHANNEL_IN_APP\x10\x03\x12 \n\x1cNOTIFICATION_CHANNEL_WEBHOOK\x10\x04*\x9e\x01\n\x14NotificationPriority\x12%\n!NOTIFICATION_PRIORITY_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTIFICATION_PRIORITY_LOW\x10\x01\x12 \n\x1cNOTIFICATION_PRIORITY_NORMAL\x10\x02\x12\x1e\n\x1aNOTIFICATION_PRIORITY_HIGH\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,14 +33,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_NOTIFICATIONREQUESTED_VARIABLESENTRY']._loaded_options = None
   _globals['_NOTIFICATIONREQUESTED_VARIABLESENTRY']._serialized_options = b'8\001'
-  _globals['_NOTIFICATIONCHANNEL']._serialized_start=611
-  _globals['_NOTIFICATIONCHANNEL']._serialized_end=799
-  _globals['_NOTIFICATIONPRIORITY']._serialized_start=802
-  _globals['_NOTIFICATIONPRIORITY']._serialized_end=960
+  _globals['_NOTIFICATIONCHANNEL']._serialized_start=655
+  _globals['_NOTIFICATIONCHANNEL']._serialized_end=843
+  _globals['_NOTIFICATIONPRIORITY']._serialized_start=846
+  _globals['_NOTIFICATIONPRIORITY']._serialized_end=1004
   _globals['_NOTIFICATIONREQUESTED']._serialized_start=69
   _globals['_NOTIFICATIONREQUESTED']._serialized_end=442
   _globals['_NOTIFICATIONREQUESTED_VARIABLESENTRY']._serialized_start=394
   _globals['_NOTIFICATIONREQUESTED_VARIABLESENTRY']._serialized_end=442
   _globals['_NOTIFICATIONQUEUED']._serialized_start=445
   _globals['_NOTIFICATIONQUEUED']._serialized_end=608
+  _globals['_INBOXDELIVERED']._serialized_start=610
+  _globals['_INBOXDELIVERED']._serialized_end=652
 # @@protoc_insertion_point(module_scope)

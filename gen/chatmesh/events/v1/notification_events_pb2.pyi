@@ -69,3 +69,9 @@ class NotificationQueued(_message.Message):
     channel: NotificationChannel
     priority: NotificationPriority
     def __init__(self, notification_id: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., priority: _Optional[_Union[NotificationPriority, str]] = ...) -> None: ...
+
+class InboxDelivered(_message.Message):
+    __slots__ = ("notification_ids",)
+    NOTIFICATION_IDS_FIELD_NUMBER: _ClassVar[int]
+    notification_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, notification_ids: _Optional[_Iterable[str]] = ...) -> None: ...
