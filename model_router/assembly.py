@@ -52,7 +52,6 @@ async def open_deps(
     sweeper.start()
     routing = RoutingRules(engine, redis, reload_seconds=reload_seconds)
     await routing.start()
-    ledger = QuotaLedger(sessions)
     return ModelRouterDeps(
         settings=settings,
         engine=engine,
@@ -62,8 +61,8 @@ async def open_deps(
         channels=registry,
         relay=Relay(registry, upstream_clients()),
         quota=quota,
-        ledger=ledger,
-        key_grants=KeyGrants(ledger),
+        ledger=QuotaLedger(sessions),
+        key_grants=KeyGrants(sessions),
         price_store=price_store,
         prices=prices,
         usage=UsageStore(sessions, quota),

@@ -42,7 +42,7 @@ class ModelRouterDeps:
     relay: Relay | None = None  # inference (mr-relay); None leaves the inference RPCs UNAVAILABLE
     quota: QuotaEngine | None = None  # reserve/settle/refund; None: requests are not metered
     ledger: QuotaLedger | None = None  # account admin (AdjustQuota, ledger reads)
-    key_grants: KeyGrants | None = None  # opens limited API keys' accounts on first use
+    key_grants: KeyGrants | None = None  # keeps API keys' accounts in step with their quota in identity
     price_store: PriceStore | None = None  # price and multiplier admin
     prices: PriceBook | None = None  # in-memory prices for pricing requests
     usage: UsageStore | None = None  # usage records + UsageRecorded events

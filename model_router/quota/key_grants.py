@@ -1,49 +1,106 @@
-"""An API key's own quota, as its owner set it in identity, enforced by the quota engine here.
+"""An API key's own quota, as its owner sets it in identity, enforced by the quota engine here.
 
 identity stores a key's quota (``remaining_quota`` unless ``unlimited_quota``) but never sees
 a request's cost; model_router charges every request to the key's account
-``api_key.<key id>`` — which, without this, exists only if an operator created it, so a key
-"limited to 1000 units" spent without limit. The limit travels in the principal
-(``Principal.quota_remaining``); the first request of a limited key opens its account with
-that balance, and from then on the account is where the key's spending is counted and
-refused (RESOURCE_EXHAUSTED with QuotaFailure details, like any other account). A later
-change to the limit is made on the account (AdjustQuota), which the account's ledger records.
+``api_key.<key id>`` — which, without this, existed only if an operator created it, so a key
+"limited to 1000 units" spent without limit. The figure travels in the principal
+(``Principal.quota_remaining``, None when unlimited) and the account follows it:
+
+- the first request of a limited key opens the account with that balance;
+- when identity's figure changes (only an UpdateApiKey changes it: identity never counts
+  spending), the balance becomes the new figure ("quota left" means exactly that), and an
+  unlimited key's account becomes unlimited; an unchanged figure leaves the account alone,
+  so spending recorded here is never undone by a stale figure.
+
+Each change is one ledger row (kind ``adjust``) whose idempotency key records the figure it
+applied, so every instance (and a restarted one) knows what was applied last; the account
+row is locked while deciding, so concurrent instances apply a change once.
 """
 
 from __future__ import annotations
 
+import uuid
+
+from sqlalchemy import desc, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from mesh.auth import Principal
-from model_router.quota.accounts import AccountRef
-from model_router.quota.ledger import QuotaLedger
+from model_router.quota.accounts import account_id
+from model_router.quota.tables import quota_accounts, quota_ledger
 
 __all__ = ["KeyGrants"]
 
+_MARK = "identity-quota:"
+_UNLIMITED = "unlimited"
 _MAX_REMEMBERED = 100_000
 
 
-class KeyGrants:
-    """Opens limited keys' accounts once; remembers which it saw so later requests cost nothing."""
+def _figure(quota_remaining: int | None) -> str:
+    return _UNLIMITED if quota_remaining is None else str(max(quota_remaining, 0))
 
-    def __init__(self, ledger: QuotaLedger | None) -> None:
-        self._ledger = ledger
-        self._opened: set[str] = set()
+
+class KeyGrants:
+    """Keeps API keys' accounts in step with identity; remembers what it applied (requests cost nothing)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._applied: dict[str, str] = {}
 
     async def ensure(self, principal: Principal) -> None:
         key_id = principal.token_id
-        if (
-            self._ledger is None
-            or principal.kind != "api_key"
-            or principal.quota_remaining is None
-            or not key_id
-            or key_id in self._opened
-        ):
+        if principal.kind != "api_key" or not key_id:
             return
-        await self._ledger.open_account(
-            AccountRef("api_key", key_id),
-            principal.tenant_id,
-            max(principal.quota_remaining, 0),
-            reason="the API key's quota as set in identity",
+        figure = _figure(principal.quota_remaining)
+        if self._applied.get(key_id) == figure:
+            return
+        async with self._sessions() as session, session.begin():
+            await self._follow(session, key_id, principal.tenant_id, figure)
+        if len(self._applied) >= _MAX_REMEMBERED:
+            self._applied.clear()
+        self._applied[key_id] = figure
+
+    async def _follow(self, session: AsyncSession, key_id: str, tenant_id: str, figure: str) -> None:
+        account = account_id("api_key", key_id)
+        if figure != _UNLIMITED:
+            await session.execute(
+                pg_insert(quota_accounts)
+                .values(id=account, kind="api_key", owner_id=key_id, tenant_id=tenant_id)
+                .on_conflict_do_nothing()
+            )
+        row = (
+            await session.execute(
+                select(quota_accounts).where(quota_accounts.c.id == account).with_for_update()
+            )
+        ).first()
+        if row is None:
+            return  # an unlimited key that never had an account needs none
+        last = (
+            await session.execute(
+                select(quota_ledger.c.idempotency_key)
+                .where(quota_ledger.c.account_id == account, quota_ledger.c.idempotency_key.like(f"{_MARK}%"))
+                .order_by(desc(quota_ledger.c.id))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if last is not None and last.split(":")[1] == figure:
+            return
+        if last is None and figure == _UNLIMITED:
+            return  # an operator's account for a key identity never limited: not ours to change
+        unlimited = figure == _UNLIMITED
+        balance = int(row.balance) if unlimited else int(figure)
+        await session.execute(
+            update(quota_accounts)
+            .where(quota_accounts.c.id == account)
+            .values(balance=balance, unlimited=unlimited, updated_at=func.now())
         )
-        if len(self._opened) >= _MAX_REMEMBERED:
-            self._opened.clear()
-        self._opened.add(key_id)
+        await session.execute(
+            quota_ledger.insert().values(
+                account_id=account,
+                kind="adjust",
+                amount=balance - int(row.balance),
+                balance_after=balance,
+                reason="the API key's quota as set in identity",
+                idempotency_key=f"{_MARK}{figure}:{uuid.uuid4().hex}",
+            )
+        )

@@ -108,30 +108,6 @@ class QuotaLedger:
             ).one()
             return account, entry
 
-    async def open_account(self, account: AccountRef, tenant_id: str, balance: int, reason: str) -> bool:
-        """Create ``account`` holding ``balance`` (with its ledger row) unless it exists; True if created.
-
-        For an account whose opening balance was decided elsewhere (an API key's quota, set in
-        identity): whoever comes first opens it, every later call leaves it as it is.
-        """
-        async with self._sessions() as session, session.begin():
-            created = (
-                await session.execute(
-                    pg_insert(quota_accounts)
-                    .values({**_new_account(account), "tenant_id": tenant_id, "balance": balance})
-                    .on_conflict_do_nothing()
-                    .returning(quota_accounts.c.balance)
-                )
-            ).first()
-            if created is None:
-                return False
-            await session.execute(
-                quota_ledger.insert().values(
-                    account_id=account.id, kind="adjust", amount=balance, balance_after=balance, reason=reason
-                )
-            )
-            return True
-
     async def _replayed(self, change: Adjustment) -> tuple[Any, Any]:
         async with self._sessions() as session:
             entry = await self._entry_for_key(session, change)

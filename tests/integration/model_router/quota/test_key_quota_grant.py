@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from chatmesh.model_router.v1 import inference_pb2
+from sqlalchemy import delete
 
 from mesh.config import Settings
 from mesh.errors import NotFound
 from model_router.quota.accounts import account_id
+from model_router.quota.tables import model_price_history, model_prices
 from tests.fakes.llm_upstream import FakeLLMUpstream, FakeReply
 from tests.integration.model_router.quota.metered_router import Caller, MeteredRouter, metered_router
 from tests.integration.model_router.quota.quota_support import balance, ledger_sum
@@ -29,6 +31,11 @@ from tests.integration.model_router.quota.test_metered_inference import (
 async def router(quota_settings: Settings) -> AsyncIterator[MeteredRouter]:
     upstream = FakeLLMUpstream(reply=FakeReply(pieces=PIECES))
     async with upstream.running(), metered_router(quota_settings, upstream) as running:
+        async with running.sessions() as session, session.begin():
+            await session.execute(delete(model_price_history))
+            await session.execute(delete(model_prices))
+        assert running.deps.prices is not None
+        await running.deps.prices.reload()
         yield running
 
 
@@ -60,8 +67,38 @@ async def test_a_limited_key_spends_its_own_quota_and_no_more(router: MeteredRou
         async for _ in router.stub.ChatCompletion(_request(), metadata=caller.key):
             pass
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    # Identity's figure is the opening balance only: it does not refill the account.
+    # An unchanged figure from identity (it never counts spending) does not refill the account.
     assert await balance(router.sessions, key_account) == (150 - cost, 0, cost)
+
+
+async def test_the_account_follows_a_changed_figure(router: MeteredRouter) -> None:
+    caller = router.verifier.caller()
+    await priced(router, caller, input_price=INPUT_PRICE, output_price=OUTPUT_PRICE)
+    key_account = account_id("api_key", caller.api_key_id)
+    _limited(router, caller, 1000)
+    [r async for r in router.stub.ChatCompletion(_request(), metadata=caller.key)]
+    await router.deps.finishers.drain(30)
+    spent = 1000 - (await balance(router.sessions, key_account))[0]
+    assert spent > 0
+
+    # The owner lowers the key's quota in identity: the key has exactly that left.
+    _limited(router, caller, 40)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        async for _ in router.stub.ChatCompletion(_request(), metadata=caller.key):
+            pass
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert (await balance(router.sessions, key_account))[0] == 40
+    assert await ledger_sum(router.sessions, key_account) == 40
+
+    # Unlimited in identity: the account stops refusing; limited again: the new figure holds.
+    _limited(router, caller, None)
+    [r async for r in router.stub.ChatCompletion(_request(), metadata=caller.key)]
+    _limited(router, caller, 500)
+    [r async for r in router.stub.ChatCompletion(_request(), metadata=caller.key)]
+    await router.deps.finishers.drain(30)
+    left, _, _ = await balance(router.sessions, key_account)
+    assert 0 < left < 500
+    assert await ledger_sum(router.sessions, key_account) == left
 
 
 async def test_an_unlimited_key_gets_no_account(router: MeteredRouter) -> None:
