@@ -3,7 +3,9 @@
 Parsed with selectolax (the Lexbor HTML5 parser, tolerant of broken markup). What is not
 content is removed first: scripts, styles, templates, forms, navigation, page header and
 footer, asides, hidden elements and ARIA navigation/banners. The walk then starts at the
-page's ``<main>``, or its largest ``<article>``, or ``<body>``. Block-level elements end a
+page's ``<main>``, or its largest ``<article>``, or ``<body>``, where blocks named like
+boilerplate (nav, sidebar, share, cookie, comments …) or made mostly of links are pruned
+(see ``_prune``). Block-level elements end a
 paragraph, ``<h1>`` to ``<h6>`` open sections, ``<li>`` items become lines of a list, ``<pre>``
 keeps its line breaks and each table row becomes a ``table_row`` block ("header: value; …"
 when the table has a header row). The walk is iterative, so deep nesting cannot exhaust
@@ -34,6 +36,12 @@ _BLOCKS = frozenset(
     "figure figcaption address details summary center hr br body html".split()
 )
 _SPACES = re.compile(r"[ \t\r\n\f\u00a0]+")
+_PRUNABLE = frozenset("div section ul ol dl table p span menu".split())
+_BOILERPLATE_NAME = re.compile(
+    r"(?<![a-z])(nav|navbar|navigation|menu|breadcrumbs?|sidebar|cookies?|consent|gdpr|banner|"
+    r"ads?|advert\w*|sponsor\w*|promo|share|sharing|social|related|newsletter|subscribe|popup|"
+    r"modal|pagination|pager|comments?|disqus|skip-link|toc-mobile)(?![a-z])"
+)
 
 
 @dataclass
@@ -71,6 +79,7 @@ def parse_html(text: str, *, title: str, limits: ParseLimits) -> ParsedDocument:
     root = _main_root(tree)
     walk = _Walk(TextBuilder(max_chars=limits.max_text_chars))
     if root is not None:
+        _prune(root)
         _walk(root, walk, limits.max_html_depth)
     walk.flush_list()
     return walk.builder.build(title=head_title or walk.first_h1 or title, format="html")
@@ -87,6 +96,72 @@ def _remove(nodes: Iterable[LexborNode]) -> None:
         if not inside:
             removed.add(node.mem_id)
             node.decompose()
+
+
+@dataclass(slots=True)
+class _Size:
+    text: int = 0
+    links: int = 0
+    link_text: int = 0
+    has_h1: bool = False
+
+
+def _prune(root: LexborNode) -> None:
+    """Drop boilerplate inside the content root: blocks named like navigation, sharing,
+    cookie banners or comments, and blocks that are mostly links (menus, tag clouds,
+    "related" lists). A block holding half the root's text or its h1 is always kept.
+    Sizes are measured in one bottom-up pass, so the cost stays linear in the page."""
+    sizes = _measure(root)
+    whole = sizes[root.mem_id].text
+    stack = [child for child in root.iter() if child.tag and not child.tag.startswith("-")]
+    while stack:
+        node = stack.pop()
+        size = sizes.get(node.mem_id)
+        if size is None:
+            continue
+        if not size.has_h1 and size.text * 2 < whole and _is_boilerplate(node, size):
+            node.decompose()
+            continue
+        stack.extend(child for child in node.iter() if child.tag and not child.tag.startswith("-"))
+
+
+def _is_boilerplate(node: LexborNode, size: _Size) -> bool:
+    if node.tag not in _PRUNABLE:
+        return False
+    names = f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}".lower()
+    if _BOILERPLATE_NAME.search(names):
+        return True
+    return size.links >= 3 and size.link_text * 10 > size.text * 7
+
+
+def _measure(root: LexborNode) -> dict[int, _Size]:
+    sizes: dict[int, _Size] = {}
+    stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        tag = node.tag or ""
+        if tag == "-text":
+            continue
+        if not done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in node.iter() if child.tag != "-text")
+            continue
+        size = _Size(has_h1=tag == "h1")
+        for child in node.iter(include_text=True):
+            if child.tag == "-text":
+                size.text += len((child.text_content or "").strip())
+                continue
+            inner = sizes.get(child.mem_id)
+            if inner is not None:
+                size.text += inner.text
+                size.links += inner.links
+                size.link_text += inner.link_text
+                size.has_h1 = size.has_h1 or inner.has_h1
+        if tag == "a":
+            size.links += 1
+            size.link_text = size.text
+        sizes[node.mem_id] = size
+    return sizes
 
 
 def _main_root(tree: LexborHTMLParser) -> LexborNode | None:

@@ -57,3 +57,33 @@ def test_deep_nesting_does_not_crash() -> None:
 def test_broken_markup_is_tolerated() -> None:
     doc = parse_document(b"<html><body><p>open <b>bold<p>second", filename="b.htm", media_type=None)
     assert doc.text == "open bold\n\nsecond"
+
+
+def test_boilerplate_blocks_are_pruned_without_main() -> None:
+    prose = "Vector indexes trade a little recall for a lot of speed. " * 6
+    html = f"""<html><body>
+    <div class="site-menu"><a href="/">Home</a> <a href="/docs">Docs</a> <a href="/blog">Blog</a></div>
+    <div id="cookie-consent">We use cookies to improve your experience.</div>
+    <div class="content"><h1>HNSW explained</h1><p>{prose}</p>
+      <p>See <a href="/a">the paper</a> for details on graph layers and search.</p>
+      <div class="share-buttons">Share on social media</div>
+      <ul><li><a href="/x">Tag one</a></li><li><a href="/y">Tag two</a></li>
+        <li><a href="/z">Tag three</a></li></ul>
+    </div>
+    <div class="sidebar-widget">Popular posts this week</div>
+    <section id="comments"><p>Great post!</p></section>
+    </body></html>""".encode()
+    doc = parse_document(html, filename="post.html", media_type="text/html")
+    assert doc.title == "HNSW explained"
+    assert "Vector indexes trade" in doc.text
+    assert "See the paper for details" in doc.text  # a few links inside prose stay
+    for dropped in ("Home", "cookies", "Share on", "Tag one", "Popular posts", "Great post"):
+        assert dropped not in doc.text
+
+
+def test_a_page_that_is_mostly_links_keeps_its_text() -> None:
+    names = [b"One", b"Two", b"Three"]
+    items = b"".join(b"<li><a href=/%d>%s</a></li>" % (i, name) for i, name in enumerate(names))
+    html = b"<html><body><ul>" + items + b"</ul></body></html>"
+    doc = parse_document(html, filename="links.html", media_type=None)
+    assert doc.text == "- One\n- Two\n- Three"
