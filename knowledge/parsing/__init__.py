@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from knowledge.parsing.detect import FORMATS, decode_text, detect_format
+from knowledge.parsing.detect import FORMATS, decode_text, detect_format, html_charset
 from knowledge.parsing.document import Block, BlockKind, DocumentRejected, ParsedDocument
 from knowledge.parsing.limits import ParseLimits
 
@@ -55,9 +55,10 @@ def parse_document(
         )
     if not data.strip():
         raise DocumentRejected("the file is empty")
-    fmt, charset = detect_format(data, filename=filename, media_type=media_type)
+    fmt = "document"
     title = PurePosixPath(filename or "").stem or "Untitled"
     try:
+        fmt, charset = detect_format(data, filename=filename, media_type=media_type)
         return _parse(fmt, data, charset, title, filename, limits)
     except DocumentRejected:
         raise
@@ -84,6 +85,8 @@ def _parse(
         from knowledge.parsing.tabular import parse_xlsx
 
         return parse_xlsx(data, title=title, limits=limits)
+    if fmt == "html" and charset is None:
+        charset = html_charset(data)
     text = decode_text(data, charset)
     if fmt == "markdown":
         from knowledge.parsing.text import parse_markdown

@@ -14,12 +14,13 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import re
 import zipfile
 from pathlib import PurePosixPath
 
 from knowledge.parsing.document import DocumentRejected
 
-__all__ = ["FORMATS", "decode_text", "detect_format"]
+__all__ = ["FORMATS", "decode_text", "detect_format", "html_charset"]
 
 FORMATS = ("text", "markdown", "html", "pdf", "docx", "csv", "xlsx", "json", "jsonl")
 _BINARY = ("pdf", "docx", "xlsx")
@@ -144,6 +145,21 @@ def detect_format(data: bytes, *, filename: str, media_type: str | None) -> tupl
     if claimed:
         return claimed, charset
     return _sniff_text(decode_text(data, charset)), charset
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def html_charset(data: bytes) -> str | None:
+    """The charset an HTML page declares in a ``<meta>`` near its top, if any."""
+    found = _META_CHARSET.search(data[:4096])
+    if not found:
+        return None
+    name = found.group(1).decode("ascii", "ignore")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 def decode_text(data: bytes, charset: str | None = None) -> str:

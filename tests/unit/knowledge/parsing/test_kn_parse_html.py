@@ -87,3 +87,11 @@ def test_a_page_that_is_mostly_links_keeps_its_text() -> None:
     html = b"<html><body><ul>" + items + b"</ul></body></html>"
     doc = parse_document(html, filename="links.html", media_type=None)
     assert doc.text == "- One\n- Two\n- Three"
+
+
+def test_meta_charset_is_honoured() -> None:
+    html = '<html><head><meta charset="shift_jis"></head><body><p>日本語のテキスト</p></body></html>'
+    doc = parse_document(html.encode("shift_jis"), filename="ja.html", media_type="text/html")
+    assert doc.text == "日本語のテキスト"
+    legacy = '<meta http-equiv="Content-Type" content="text/html; charset=gbk"><p>中文网页</p>'
+    assert parse_document(legacy.encode("gbk"), filename="zh.html", media_type=None).text == "中文网页"
