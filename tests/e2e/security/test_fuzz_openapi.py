@@ -80,6 +80,7 @@ class Operation:
     pattern: re.Pattern[str]
     literal_length: int
     statuses: frozenset[str]
+    public: bool
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,10 @@ def _operations(document: dict[str, Any]) -> list[Operation]:
                                      for part in re.split(r"(\{[^}]+\})", path)))  # fmt: skip
         for method, op in item.items():
             if method in ("get", "put", "post", "delete", "patch"):
-                statuses = frozenset(op["responses"])
-                found.append(Operation(op["operationId"], method.upper(), pattern, len(literal), statuses))
+                statuses, public = frozenset(op["responses"]), op.get("security") == []
+                found.append(
+                    Operation(op["operationId"], method.upper(), pattern, len(literal), statuses, public)
+                )
     # The longest literal first: /v1/users/{id}:disable before /v1/users/{id}.
     return sorted(found, key=lambda op: -op.literal_length)
 
@@ -324,6 +327,7 @@ def test_authenticated_runs_reach_the_handlers(fuzzed: Fuzzed, run: str, refused
     statuses = Counter(e.status for e in mine)
     share = sum(statuses[s] for s in refused) / len(mine)
     examples = "\n".join(e.describe() for e in mine if e.status in refused)[:3000]
+    print(f"{run}: {len(mine)} calls with its credential, {share:.1%} refused, {dict(statuses)}")
     assert share <= MAX_REFUSED_SHARE, (
         f"{share:.0%} of {len(mine)} calls refused ({dict(statuses)}):\n{examples}"
     )
@@ -341,3 +345,12 @@ def test_operations_that_revoke_their_own_credential_still_reach_their_handlers(
             f"{run} {op}: {sorted(answered[op])}" for op in REVOKES_OWN_CREDENTIAL if answered[op] <= {401}
         ]
     assert not unreached, "only ever refused at the edge:\n" + "\n".join(unreached)
+
+
+def test_operations_that_need_a_credential_serve_no_anonymous_caller(fuzzed: Fuzzed) -> None:
+    served = []
+    for exchange in fuzzed.exchanges:
+        op = fuzzed.operation_of(exchange)
+        if exchange.run == "anonymous" and op is not None and not op.public and exchange.status < 400:
+            served.append(exchange.describe())
+    assert not served, "served without a credential:\n" + "\n".join(served[:20])
