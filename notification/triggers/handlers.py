@@ -99,34 +99,28 @@ async def user_registered(db: AsyncSession, envelope: EventEnvelope, event: Any)
     await _in_app(db, envelope, event.user_id, "welcome", {"display_name": name}, locale=event.locale)
 
 
-async def password_reset_requested(db: AsyncSession, envelope: EventEnvelope, event: Any) -> None:
-    await _security_email(
-        db,
-        envelope,
-        user_id=event.user_id,
-        email=event.email,
-        locale=event.locale,
-        template="password_reset",
-        variables={
-            "reset_url": event.reset_url,
-            "expire_minutes": _minutes_until(event.expire_time, envelope),
-        },
-    )
+def _link_email(template: str, link_field: str) -> Trigger:
+    """A trigger mailing identity's single-use link (reset, verification) to the event's address."""
+
+    async def trigger(db: AsyncSession, envelope: EventEnvelope, event: Any) -> None:
+        await _security_email(
+            db,
+            envelope,
+            user_id=event.user_id,
+            email=event.email,
+            locale=event.locale,
+            template=template,
+            variables={
+                link_field: getattr(event, link_field),
+                "expire_minutes": _minutes_until(event.expire_time, envelope),
+            },
+        )
+
+    return trigger
 
 
-async def email_verification_requested(db: AsyncSession, envelope: EventEnvelope, event: Any) -> None:
-    await _security_email(
-        db,
-        envelope,
-        user_id=event.user_id,
-        email=event.email,
-        locale=event.locale,
-        template="email_verification",
-        variables={
-            "verify_url": event.verify_url,
-            "expire_minutes": _minutes_until(event.expire_time, envelope),
-        },
-    )
+password_reset_requested = _link_email("password_reset", "reset_url")
+email_verification_requested = _link_email("email_verification", "verify_url")
 
 
 async def user_email_changed(db: AsyncSession, envelope: EventEnvelope, event: Any) -> None:

@@ -136,6 +136,19 @@ async def publish(redis: Redis, source: str, event: Message, *, tenant_id: str, 
     return envelope.id
 
 
+async def settled(service: Service, notification_id: str) -> Any:
+    """The notification once it left PENDING (delivered, sent, failed ...), read as an admin."""
+    from chatmesh.notification.v1 import notifications_pb2 as pb
+
+    async def done() -> Any:
+        got = await service.stub.GetNotification(
+            pb.GetNotificationRequest(notification_id=notification_id), metadata=ADMIN, timeout=10
+        )
+        return got.notification if got.notification.status != pb.NOTIFICATION_STATUS_PENDING else None
+
+    return await eventually(done)
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], *, seconds: float = 20.0) -> Any:
     """Poll ``check`` until it returns something truthy (work done by background consumers)."""
     deadline = asyncio.get_running_loop().time() + seconds

@@ -22,6 +22,7 @@ from tests.integration.notification.notif_harness import (
     eventually,
     notif_config,
     open_service,
+    settled,
 )
 
 EMAIL = pb.NOTIFICATION_CHANNEL_EMAIL
@@ -37,18 +38,6 @@ def _send(key: str, email: str, subject: str = "Hello") -> pb.SendRequest:
     )
 
 
-async def _status(service: Service, nid: str) -> pb.Notification:
-    answer = await service.stub.GetNotification(
-        pb.GetNotificationRequest(notification_id=nid), metadata=ADMIN, timeout=10
-    )
-    return answer.notification
-
-
-async def _settled(service: Service, nid: str) -> pb.Notification | None:
-    found = await _status(service, nid)
-    return found if found.status != pb.NOTIFICATION_STATUS_PENDING else None
-
-
 async def test_concurrent_sends_with_one_key_store_and_mail_one_notification(
     service: Service, smtp: SmtpSink
 ) -> None:
@@ -59,10 +48,10 @@ async def test_concurrent_sends_with_one_key_store_and_mail_one_notification(
     ids = {a.notification.id for a in answers}
     assert len(ids) == 1
     [nid] = ids
-    settled = await eventually(lambda: _settled(service, nid))
-    assert settled.status == pb.NOTIFICATION_STATUS_SENT
+    done = await settled(service, nid)
+    assert done.status == pb.NOTIFICATION_STATUS_SENT
     again = await service.stub.Send(request, metadata=ADMIN, timeout=10)
-    assert again.notification.id == settled.id
+    assert again.notification.id == done.id
     await asyncio.sleep(0.5)
     assert len(smtp.to("once@example.com")) == 1
 
@@ -100,9 +89,9 @@ async def test_a_temporary_refusal_is_retried(service: Service, smtp: SmtpSink) 
     sent = (
         await service.stub.Send(_send(f"t-{uuid.uuid4()}", "later@example.com"), metadata=ADMIN)
     ).notification
-    settled = await eventually(lambda: _settled(service, sent.id))
-    assert settled.status == pb.NOTIFICATION_STATUS_SENT
-    assert settled.attempts == 2
+    done = await settled(service, sent.id)
+    assert done.status == pb.NOTIFICATION_STATUS_SENT
+    assert done.attempts == 2
     assert len(smtp.to("later@example.com")) == 1
 
 
@@ -113,9 +102,9 @@ async def test_a_permanent_refusal_fails_and_is_dead_lettered_with_the_reason(
     sent = (
         await service.stub.Send(_send(f"p-{uuid.uuid4()}", "nobody@example.com"), metadata=ADMIN)
     ).notification
-    settled = await eventually(lambda: _settled(service, sent.id))
-    assert settled.status == pb.NOTIFICATION_STATUS_FAILED
-    assert "550" in settled.failure_reason
+    done = await settled(service, sent.id)
+    assert done.status == pb.NOTIFICATION_STATUS_FAILED
+    assert "550" in done.failure_reason
     entries = await service.redis.xrange(DEAD_LETTER_STREAM)
     reasons = {e[1][b"notification_id"].decode(): e[1][b"reason"].decode() for e in entries}
     assert "550" in reasons[sent.id]

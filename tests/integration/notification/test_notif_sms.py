@@ -18,9 +18,9 @@ from tests.integration.notification.notif_harness import (
     ADMIN,
     Service,
     close_service,
-    eventually,
     notif_config,
     open_service,
+    settled,
 )
 
 
@@ -67,13 +67,7 @@ async def _text(providers: Providers, phone: str, body: str) -> pb.Notification:
     )
     sent = (await providers.service.stub.Send(request, metadata=ADMIN)).notification
 
-    async def settled() -> pb.Notification | None:
-        got = await providers.service.stub.GetNotification(
-            pb.GetNotificationRequest(notification_id=sent.id), metadata=ADMIN
-        )
-        return got.notification if got.notification.status != pb.NOTIFICATION_STATUS_PENDING else None
-
-    result: pb.Notification = await eventually(settled)
+    result: pb.Notification = await settled(providers.service, sent.id)
     return result
 
 

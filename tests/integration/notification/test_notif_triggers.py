@@ -81,13 +81,7 @@ async def test_registration_greets_in_the_inbox_and_verification_is_mailed(
     )
     await publish(service.redis, "identity", registered, tenant_id="t1")
 
-    async def inbox() -> list[pb.Notification]:
-        answer = await service.stub.ListNotifications(
-            pb.ListNotificationsRequest(), metadata=ALICE, timeout=10
-        )
-        return [n for n in answer.notifications if n.template_id == "welcome"]
-
-    [welcome] = await eventually(inbox)
+    [welcome] = await eventually(lambda: _alice_notes(service, "welcome"))
     assert welcome.subject == "Welcome to chatmesh"
     assert "Alice" in welcome.body
     async with service.deps.sessions() as db:
@@ -107,6 +101,11 @@ async def test_registration_greets_in_the_inbox_and_verification_is_mailed(
     assert "Hi Alice" in mail.get_body(("plain",)).get_content()
 
 
+async def _alice_notes(service: Service, template_id: str) -> list[pb.Notification]:
+    answer = await service.stub.ListNotifications(pb.ListNotificationsRequest(), metadata=ALICE, timeout=10)
+    return [n for n in answer.notifications if n.template_id == template_id]
+
+
 async def _async(value: object) -> object:
     return value
 
@@ -124,13 +123,7 @@ async def test_other_services_request_notifications_by_event_once_per_dedupe_key
     await publish(service.redis, "analytics", ask, tenant_id="t1")
     await publish(service.redis, "analytics", ask, tenant_id="t1")  # a second event, same dedupe key
 
-    async def quota_notes() -> list[pb.Notification]:
-        answer = await service.stub.ListNotifications(
-            pb.ListNotificationsRequest(), metadata=ALICE, timeout=10
-        )
-        return [n for n in answer.notifications if n.template_id == "quota_exhausted"]
-
-    [note] = await eventually(quota_notes)
+    [note] = await eventually(lambda: _alice_notes(service, "quota_exhausted"))
     assert note.subject == "Quota used up: tokens_per_month"
     assert await _rows(service, template_id="quota_exhausted", user_id=ALICE_ID) == 1
 

@@ -22,9 +22,9 @@ from tests.integration.notification.notif_harness import (
     ADMIN,
     Service,
     close_service,
-    eventually,
     notif_config,
     open_service,
+    settled,
 )
 
 SECRET = "whsec-test"
@@ -81,13 +81,7 @@ async def _post(hooked: Hooked, url: str) -> pb.Notification:
     )
     sent = (await hooked.service.stub.Send(request, metadata=ADMIN)).notification
 
-    async def settled() -> pb.Notification | None:
-        got = await hooked.service.stub.GetNotification(
-            pb.GetNotificationRequest(notification_id=sent.id), metadata=ADMIN
-        )
-        return got.notification if got.notification.status != pb.NOTIFICATION_STATUS_PENDING else None
-
-    result: pb.Notification = await eventually(settled)
+    result: pb.Notification = await settled(hooked.service, sent.id)
     return result
 
 
