@@ -52,10 +52,14 @@ class Probe:
 
     def key(self, **limits: Any) -> str:
         """A new API key of the super-admin with ``limits`` (allowedModels, allowedCidrs, ...)."""
+        return str(self.key_record(**limits)["secret"])
+
+    def key_record(self, **limits: Any) -> dict[str, Any]:
+        """CreateApiKey's answer: ``secret`` and the ``apiKey`` resource (its ``id``)."""
         with self.http(self.admin_token) as http:
             created = http.post("/v1/api-keys", json={"name": f"probe-{uuid.uuid4().hex[:6]}", **limits})
         assert created.status_code == 200, created.text
-        return str(created.json()["secret"])
+        return dict(created.json())
 
     def channel(self, service: str) -> grpc.Channel:
         return grpc.insecure_channel(self.mesh.address(service))

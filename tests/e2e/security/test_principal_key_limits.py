@@ -170,6 +170,22 @@ def test_the_model_list_shows_a_restricted_key_its_models_only(probe: Probe, res
         assert {ALLOWED, OTHER} <= {m["id"] for m in http.get("/v1/models").json()["data"]}
 
 
+def test_a_keys_quota_from_identity_is_enforced_by_model_router(probe: Probe) -> None:
+    """A key created with 250 units on a model priced 100 a request: two answers, then 429."""
+    with probe.http(probe.admin_token) as admin:
+        priced = admin.post("/v1/admin/modelPrices", json={"model": OTHER, "requestPrice": 100})
+        assert priced.status_code == 200, priced.text
+    created = probe.key_record(remainingQuota=250)
+    chat = {"model": OTHER, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
+    with probe.http(str(created["secret"])) as key:
+        answers = [key.post("/v1/chat/completions", json=chat) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429], answers[-1].text
+        assert "quota" in answers[-1].text.lower(), answers[-1].text
+        account = key.get(f"/v1/quotaAccounts/api_key.{created['apiKey']['id']}")
+    assert account.status_code == 200, account.text
+    assert int(account.json()["account"]["balance"]) == 50
+
+
 def test_only_mesh_services_may_charge_a_named_reservation(probe: Probe, restricted: str) -> None:
     forged = _chat(ALLOWED, billing=chat_pb2.BillingHint(reservation_id=str(uuid.uuid4())))
     with probe.channel("model_router") as channel:
