@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import Table, func
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,17 +39,32 @@ _SKETCHES = ("latency_hist", "ttft_hist")
 _RAW_COLUMNS = {column.name for column in usage_events.columns}
 
 
+def _upsert(table: Table) -> Insert:
+    """Add a row's counters to the stored row of its key (or insert it): one statement, built once,
+    executed for many rows, so SQLAlchemy compiles it once rather than per batch."""
+    statement = pg_insert(table)
+    excluded = statement.excluded
+    updates: dict[str, object] = {name: table.c[name] + excluded[name] for name in _SUMMED}
+    for name in _SKETCHES:
+        updates[name] = func.analytics.hist_add(table.c[name], excluded[name])
+    return statement.on_conflict_do_update(index_elements=["bucket_start", "cube", *DIMENSIONS], set_=updates)
+
+
+_CLAIM = (
+    pg_insert(processed_events)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(processed_events.c.event_id)
+)
+_RAW = pg_insert(usage_events).on_conflict_do_nothing(index_elements=["occurred_at", "event_id"])
+_UPSERTS = {tier: _upsert(table) for tier, table in ROLLUPS.items()}
+
+
 async def claim_new(session: AsyncSession, events: Sequence[tuple[str, str]]) -> set[str]:
     """Record (event id, type) pairs as processed; returns the ids that were not yet."""
     if not events:
         return set()
     rows = [{"event_id": event_id, "event_type": kind} for event_id, kind in dict(events).items()]
-    result = await session.execute(
-        pg_insert(processed_events)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(processed_events.c.event_id)
-    )
+    result = await session.execute(_CLAIM, rows)
     return {row[0] for row in result}
 
 
@@ -60,25 +76,11 @@ async def write_usage(session: AsyncSession, facts: Sequence[UsageFact], raw_day
         if fact.occurred_at.date() in raw_days
     ]
     if raw:
-        await session.execute(
-            pg_insert(usage_events)
-            .values(raw)
-            .on_conflict_do_nothing(index_elements=["occurred_at", "event_id"])
-        )
-    for tier, table in ROLLUPS.items():
+        await session.execute(_RAW, raw)
+    for tier, statement in _UPSERTS.items():
         rows = [row.values() for row in fold(facts, tier)]
-        if not rows:
-            continue
-        statement = pg_insert(table).values(rows)
-        excluded = statement.excluded
-        updates: dict[str, object] = {name: table.c[name] + excluded[name] for name in _SUMMED}
-        for name in _SKETCHES:
-            updates[name] = func.analytics.hist_add(table.c[name], excluded[name])
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["bucket_start", "cube", *DIMENSIONS], set_=updates
-            )
-        )
+        if rows:
+            await session.execute(statement, rows)
 
 
 async def write_activity(session: AsyncSession, facts: Sequence[ActivityFact]) -> None:
