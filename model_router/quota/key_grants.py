@@ -14,12 +14,16 @@ a request's cost; model_router charges every request to the key's account
 
 Each change is one ledger row (kind ``adjust``) whose idempotency key records the figure it
 applied, so every instance (and a restarted one) knows what was applied last; the account
-row is locked while deciding, so concurrent instances apply a change once.
+row is locked while deciding, so concurrent instances apply a change once. An instance
+remembers what it saw for a minute (``RECHECK_SECONDS``), after which it asks the ledger
+again: another instance may have applied a newer figure meanwhile.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import desc, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,6 +38,7 @@ __all__ = ["KeyGrants"]
 _MARK = "identity-quota:"
 _UNLIMITED = "unlimited"
 _MAX_REMEMBERED = 100_000
+RECHECK_SECONDS = 60.0
 
 
 def _figure(quota_remaining: int | None) -> str:
@@ -43,22 +48,27 @@ def _figure(quota_remaining: int | None) -> str:
 class KeyGrants:
     """Keeps API keys' accounts in step with identity; remembers what it applied (requests cost nothing)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._sessions = sessions
-        self._applied: dict[str, str] = {}
+        self._clock = clock
+        self._applied: dict[str, tuple[str, float]] = {}
 
     async def ensure(self, principal: Principal) -> None:
         key_id = principal.token_id
         if principal.kind != "api_key" or not key_id:
             return
         figure = _figure(principal.quota_remaining)
-        if self._applied.get(key_id) == figure:
+        seen = self._applied.get(key_id)
+        now = self._clock()
+        if seen is not None and seen[0] == figure and now - seen[1] < RECHECK_SECONDS:
             return
         async with self._sessions() as session, session.begin():
             await self._follow(session, key_id, principal.tenant_id, figure)
         if len(self._applied) >= _MAX_REMEMBERED:
             self._applied.clear()
-        self._applied[key_id] = figure
+        self._applied[key_id] = (figure, now)
 
     async def _follow(self, session: AsyncSession, key_id: str, tenant_id: str, figure: str) -> None:
         account = account_id("api_key", key_id)
