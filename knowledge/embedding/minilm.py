@@ -69,8 +69,11 @@ class MiniLMEncoder:
         self.max_windows = max(1, max_windows)
         self._tokenizer.enable_truncation(max_length=(self.max_tokens - 2) * self.max_windows + 2)
         self._tokenizer.no_padding()
-        self._cls = self._tokenizer.token_to_id("[CLS]")
-        self._sep = self._tokenizer.token_to_id("[SEP]")
+        cls, sep = self._tokenizer.token_to_id("[CLS]"), self._tokenizer.token_to_id("[SEP]")
+        if cls is None or sep is None:
+            raise RuntimeError(f"{model_dir}: the tokenizer has no [CLS]/[SEP] tokens")
+        self._cls: int = cls
+        self._sep: int = sep
         w = load_file(str(model_dir / "model.safetensors"))
         self._word = w["embeddings.word_embeddings.weight"]
         self._position = w["embeddings.position_embeddings.weight"]
