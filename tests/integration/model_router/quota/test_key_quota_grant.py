@@ -3,40 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 from chatmesh.model_router.v1 import inference_pb2
-from sqlalchemy import delete
 
-from mesh.config import Settings
 from mesh.errors import NotFound
 from model_router.quota.accounts import account_id
-from model_router.quota.tables import model_price_history, model_prices
-from tests.fakes.llm_upstream import FakeLLMUpstream, FakeReply
-from tests.integration.model_router.quota.metered_router import Caller, MeteredRouter, metered_router
+from tests.integration.model_router.quota.metered_router import Caller, MeteredRouter
 from tests.integration.model_router.quota.quota_support import balance, ledger_sum
 from tests.integration.model_router.quota.test_metered_inference import (
     INPUT_PRICE,
     MODEL,
     OUTPUT_PRICE,
-    PIECES,
     messages,
     priced,
 )
-
-
-@pytest.fixture
-async def router(quota_settings: Settings) -> AsyncIterator[MeteredRouter]:
-    upstream = FakeLLMUpstream(reply=FakeReply(pieces=PIECES))
-    async with upstream.running(), metered_router(quota_settings, upstream) as running:
-        async with running.sessions() as session, session.begin():
-            await session.execute(delete(model_price_history))
-            await session.execute(delete(model_prices))
-        assert running.deps.prices is not None
-        await running.deps.prices.reload()
-        yield running
+from tests.integration.model_router.quota.test_metered_inference import router as router
 
 
 def _limited(router: MeteredRouter, caller: Caller, remaining: int | None) -> None:
