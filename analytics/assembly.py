@@ -9,6 +9,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from analytics.alerts.budgets import BudgetWatcher
 from analytics.alerts.evaluator import AlertEvaluator
 from analytics.config import AnalyticsSettings
 from analytics.deps import AnalyticsDeps
@@ -36,6 +37,7 @@ async def open_deps(
     deps.ingestor = Ingestor(engine, deps.sessions, settings, deps.live)
     deps.maintenance = Maintenance(engine, settings)
     deps.alerts = AlertEvaluator(deps.sessions, settings)
+    deps.budgets = BudgetWatcher(deps.sessions)
     if redis is not None:
         deps.consumer = usage_consumer(redis, deps.ingestor, settings)
     if background:
@@ -45,6 +47,7 @@ async def open_deps(
                 "analytics-maintenance", settings.maintenance_interval_seconds, deps.maintenance.run_once
             ),
             Periodic("analytics-alerts", settings.alert_interval_seconds, deps.alerts.run_once),
+            Periodic("analytics-budgets", settings.budget_interval_seconds, deps.budgets.run_once),
         ]
         for task in deps.tasks:
             task.start()

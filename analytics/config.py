@@ -34,6 +34,8 @@ class AnalyticsSettings(BaseSettings):
     live_horizon_seconds: int = Field(default=3600, ge=60)
     # Alert evaluation: seconds between passes over the enabled rules.
     alert_interval_seconds: float = Field(default=15.0, gt=0)
+    # Budgets: seconds between spend checks.
+    budget_interval_seconds: float = Field(default=60.0, gt=0)
     # Limits of the query RPCs.
     max_series: int = Field(default=1000, ge=1)
     max_points: int = Field(default=10_000, ge=1)

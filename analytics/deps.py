@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+    from analytics.alerts.budgets import BudgetWatcher
     from analytics.alerts.evaluator import AlertEvaluator
     from analytics.ingestion.ingestor import Ingestor
     from analytics.maintenance.periodic import Periodic
@@ -30,4 +31,5 @@ class AnalyticsDeps:
     consumer: EventConsumer | None = None
     maintenance: Maintenance | None = None
     alerts: AlertEvaluator | None = None
+    budgets: BudgetWatcher | None = None
     tasks: list[Periodic] = field(default_factory=list)

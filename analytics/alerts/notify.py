@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics.store.tables import outbox
 from mesh.events import add
 
-__all__ = ["SOURCE", "announce"]
+__all__ = ["SOURCE", "announce", "notification"]
 
 SOURCE = "analytics"
 _CHANNELS = {
@@ -25,14 +25,17 @@ _CHANNELS = {
 }
 
 
-def _notification(target: dict[str, str], state: str, event_id: str, variables: dict[str, str]) -> Any:
+def notification(
+    target: dict[str, str], template_id: str, dedupe_key: str, variables: dict[str, str]
+) -> notification_events_pb2.NotificationRequested:
+    """A NotificationRequested for one alert target (an address when it is one, else a user id)."""
     channel, recipient = target["channel"], target["recipient"]
     request = notification_events_pb2.NotificationRequested(
         channels=[_CHANNELS[channel]],
-        template_id=f"analytics_alert_{state}",
+        template_id=template_id,
         variables=variables,
         priority=notification_events_pb2.NOTIFICATION_PRIORITY_HIGH,
-        dedupe_key=f"analytics-alert:{event_id}:{state}:{channel}:{recipient}",
+        dedupe_key=dedupe_key,
     )
     if channel == "email" and "@" in recipient:
         request.email = recipient
@@ -90,7 +93,12 @@ async def announce(
             session,
             outbox,
             source=SOURCE,
-            event=_notification(target, state, event_id, variables),
+            event=notification(
+                target,
+                f"analytics_alert_{state}",
+                f"analytics-alert:{event_id}:{state}:{target['channel']}:{target['recipient']}",
+                variables,
+            ),
             tenant_id=rule.tenant_id,
             subject=str(rule.id),
             actor_id="",

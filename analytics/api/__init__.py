@@ -8,6 +8,7 @@ from __future__ import annotations
 from chatmesh.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 
 from analytics.api.alerts import AlertsApi
+from analytics.api.budgets import BudgetsApi
 from analytics.api.live import LiveApi
 from analytics.api.reports import ReportsApi
 from analytics.api.usage import UsageApi
@@ -26,6 +27,7 @@ class AnalyticsServicer(
     LiveApi,
     ReportsApi,
     AlertsApi,
+    BudgetsApi,
     _Unbuilt,  # type: ignore[misc,valid-type]
 ):
     def __init__(self, deps: AnalyticsDeps) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from chatmesh.analytics.v1 import alerts_pb2, usage_pb2
@@ -12,7 +13,16 @@ from analytics.api import convert
 from analytics.domain.alerts import RuleSpec, Target
 from mesh.errors import FieldViolation, InvalidArgument
 
-__all__ = ["METRICS", "STATES", "event_message", "rule_message", "rule_spec"]
+__all__ = [
+    "CHANNELS",
+    "METRICS",
+    "STATES",
+    "event_message",
+    "rule_message",
+    "rule_spec",
+    "target_messages",
+    "targets",
+]
 
 METRICS: dict[int, str] = {
     alerts_pb2.ALERT_METRIC_REQUEST_COUNT: "request_count",
@@ -71,20 +81,28 @@ def _seconds(rule: alerts_pb2.AlertRule, field: str, bad: list[FieldViolation]) 
     return int(seconds)
 
 
-def _targets(rule: alerts_pb2.AlertRule, bad: list[FieldViolation]) -> tuple[Target, ...]:
-    if len(rule.targets) > MAX_TARGETS:
-        bad.append(FieldViolation("alert_rule.targets", f"at most {MAX_TARGETS}"))
+def targets(
+    values: Sequence[alerts_pb2.AlertTarget], field: str, bad: list[FieldViolation]
+) -> tuple[Target, ...]:
+    """Checked notification targets (rules and budgets share them); problems go to ``bad``."""
+    if len(values) > MAX_TARGETS:
+        bad.append(FieldViolation(field, f"at most {MAX_TARGETS}"))
     found = []
-    for index, target in enumerate(rule.targets):
+    for index, target in enumerate(values):
         channel = CHANNELS.get(target.channel)
         if channel is None:
-            bad.append(FieldViolation(f"alert_rule.targets[{index}].channel", "must be EMAIL, SMS or IN_APP"))
+            bad.append(FieldViolation(f"{field}[{index}].channel", "must be EMAIL, SMS or IN_APP"))
         if not target.recipient or len(target.recipient) > 320:
-            bad.append(
-                FieldViolation(f"alert_rule.targets[{index}].recipient", "required, at most 320 characters")
-            )
+            bad.append(FieldViolation(f"{field}[{index}].recipient", "required, at most 320 characters"))
         found.append(Target(channel or "", target.recipient))
     return tuple(found)
+
+
+def target_messages(stored: Sequence[dict[str, str]]) -> list[alerts_pb2.AlertTarget]:
+    return [
+        alerts_pb2.AlertTarget(channel=_BY_NAME["channel"][t["channel"]], recipient=t["recipient"])  # type: ignore[arg-type]
+        for t in stored
+    ]
 
 
 def rule_spec(rule: alerts_pb2.AlertRule, tenant_id: str) -> RuleSpec:
@@ -108,7 +126,7 @@ def rule_spec(rule: alerts_pb2.AlertRule, tenant_id: str) -> RuleSpec:
     if where.tenant_id and where.tenant_id != tenant_id:
         bad.append(FieldViolation("alert_rule.filter.tenant_id", "must be empty or the rule's tenant"))
     durations = {field: _seconds(rule, field, bad) for field in DURATIONS}
-    targets = _targets(rule, bad)
+    found = targets(rule.targets, "alert_rule.targets", bad)
     if bad:
         raise InvalidArgument("bad alert rule", bad)
     filters = {name: value for name, value in where.items() if name != "tenant_id"}
@@ -122,7 +140,7 @@ def rule_spec(rule: alerts_pb2.AlertRule, tenant_id: str) -> RuleSpec:
         window_seconds=durations["window"],
         evaluation_seconds=durations["evaluation_interval"],
         cooldown_seconds=durations["cooldown"],
-        targets=targets,
+        targets=found,
         enabled=rule.enabled,
     )
 
@@ -151,8 +169,7 @@ def rule_message(row: Any) -> alerts_pb2.AlertRule:
         update_time=convert.timestamp(row.updated_at),
         etag=str(row.etag),
     )
-    for target in row.targets:
-        message.targets.add(channel=_BY_NAME["channel"][target["channel"]], recipient=target["recipient"])  # type: ignore[arg-type]
+    message.targets.extend(target_messages(row.targets))
     if row.last_evaluated_at is not None:
         message.last_evaluation_time.CopyFrom(convert.timestamp(row.last_evaluated_at))
     return message

@@ -11,6 +11,8 @@
   rollup upserts, which is what makes a replayed event change nothing.
 - ``activity_daily``: per-day counts of other services' events (conversations, users, ...).
 - ``alert_rules`` / ``alert_events``: threshold alerts and their incidents.
+- ``budgets`` / ``budget_notices``: spend budgets, and which threshold of which period was
+  already announced (the primary key makes each announcement happen once).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ __all__ = [
     "activity_daily",
     "alert_events",
     "alert_rules",
+    "budget_notices",
+    "budgets",
     "metadata",
     "outbox",
     "processed_events",
@@ -181,4 +185,36 @@ alert_events = Table(
     Column("notification_ids", ARRAY(Text), server_default=text("'{}'::text[]"), nullable=False),
     PrimaryKeyConstraint("id", name="pk_alert_events"),
     Index("ix_alert_events_tenant_fired", "tenant_id", "fired_at"),
+)
+
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("id", UUID(as_uuid=True), server_default=text("gen_random_uuid()"), nullable=False),
+    Column("tenant_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("subject_id", Text, server_default="", nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("thresholds", ARRAY(Double), nullable=False),
+    Column("targets", JSONB, server_default=text("'[]'::jsonb"), nullable=False),
+    Column("spent", BigInteger, server_default=text("0"), nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=True),
+    Column("last_evaluated_at", DateTime(timezone=True), nullable=True),
+    Column("created_by", Text, server_default="", nullable=False),
+    Column("created_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
+    PrimaryKeyConstraint("id", name="pk_budgets"),
+    Index("uq_budgets_tenant_name", "tenant_id", "name", unique=True),
+)
+
+budget_notices = Table(
+    "budget_notices",
+    metadata,
+    Column("budget_id", UUID(as_uuid=True), nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("threshold", Double, nullable=False),
+    Column("spent", BigInteger, nullable=False),
+    Column("notified_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
+    PrimaryKeyConstraint("budget_id", "period_start", "threshold", name="pk_budget_notices"),
 )

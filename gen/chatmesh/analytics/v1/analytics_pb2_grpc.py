@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from chatmesh.analytics.v1 import alerts_pb2 as chatmesh_dot_analytics_dot_v1_dot_alerts__pb2
+from chatmesh.analytics.v1 import budgets_pb2 as chatmesh_dot_analytics_dot_v1_dot_budgets__pb2
 from chatmesh.analytics.v1 import reports_pb2 as chatmesh_dot_analytics_dot_v1_dot_reports__pb2
 from chatmesh.analytics.v1 import usage_pb2 as chatmesh_dot_analytics_dot_v1_dot_usage__pb2
 
@@ -107,6 +108,26 @@ class AnalyticsServiceStub:
                 '/chatmesh.analytics.v1.AnalyticsService/DeleteAlertRule',
                 request_serializer=chatmesh_dot_analytics_dot_v1_dot_alerts__pb2.DeleteAlertRuleRequest.SerializeToString,
                 response_deserializer=chatmesh_dot_analytics_dot_v1_dot_alerts__pb2.DeleteAlertRuleResponse.FromString,
+                _registered_method=True)
+        self.CreateBudget = channel.unary_unary(
+                '/chatmesh.analytics.v1.AnalyticsService/CreateBudget',
+                request_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.CreateBudgetRequest.SerializeToString,
+                response_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.CreateBudgetResponse.FromString,
+                _registered_method=True)
+        self.GetBudget = channel.unary_unary(
+                '/chatmesh.analytics.v1.AnalyticsService/GetBudget',
+                request_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.GetBudgetRequest.SerializeToString,
+                response_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.GetBudgetResponse.FromString,
+                _registered_method=True)
+        self.ListBudgets = channel.unary_unary(
+                '/chatmesh.analytics.v1.AnalyticsService/ListBudgets',
+                request_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.ListBudgetsRequest.SerializeToString,
+                response_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.ListBudgetsResponse.FromString,
+                _registered_method=True)
+        self.DeleteBudget = channel.unary_unary(
+                '/chatmesh.analytics.v1.AnalyticsService/DeleteBudget',
+                request_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.DeleteBudgetRequest.SerializeToString,
+                response_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.DeleteBudgetResponse.FromString,
                 _registered_method=True)
         self.ListAlertEvents = channel.unary_unary(
                 '/chatmesh.analytics.v1.AnalyticsService/ListAlertEvents',
@@ -218,6 +239,34 @@ class AnalyticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateBudget(self, request, context):
+        """Creates a spend budget (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBudget(self, request, context):
+        """Gets a budget with its current spend (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBudgets(self, request, context):
+        """Lists the tenant's budgets (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteBudget(self, request, context):
+        """Deletes a budget (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAlertEvents(self, request, context):
         """Lists alert firings, newest first (admin).
         """
@@ -297,6 +346,26 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.DeleteAlertRule,
                     request_deserializer=chatmesh_dot_analytics_dot_v1_dot_alerts__pb2.DeleteAlertRuleRequest.FromString,
                     response_serializer=chatmesh_dot_analytics_dot_v1_dot_alerts__pb2.DeleteAlertRuleResponse.SerializeToString,
+            ),
+            'CreateBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBudget,
+                    request_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.CreateBudgetRequest.FromString,
+                    response_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.CreateBudgetResponse.SerializeToString,
+            ),
+            'GetBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBudget,
+                    request_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.GetBudgetRequest.FromString,
+                    response_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.GetBudgetResponse.SerializeToString,
+            ),
+            'ListBudgets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBudgets,
+                    request_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.ListBudgetsRequest.FromString,
+                    response_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.ListBudgetsResponse.SerializeToString,
+            ),
+            'DeleteBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteBudget,
+                    request_deserializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.DeleteBudgetRequest.FromString,
+                    response_serializer=chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.DeleteBudgetResponse.SerializeToString,
             ),
             'ListAlertEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAlertEvents,
@@ -684,6 +753,114 @@ class AnalyticsService:
             '/chatmesh.analytics.v1.AnalyticsService/DeleteAlertRule',
             chatmesh_dot_analytics_dot_v1_dot_alerts__pb2.DeleteAlertRuleRequest.SerializeToString,
             chatmesh_dot_analytics_dot_v1_dot_alerts__pb2.DeleteAlertRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatmesh.analytics.v1.AnalyticsService/CreateBudget',
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.CreateBudgetRequest.SerializeToString,
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.CreateBudgetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatmesh.analytics.v1.AnalyticsService/GetBudget',
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.GetBudgetRequest.SerializeToString,
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.GetBudgetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBudgets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatmesh.analytics.v1.AnalyticsService/ListBudgets',
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.ListBudgetsRequest.SerializeToString,
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.ListBudgetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatmesh.analytics.v1.AnalyticsService/DeleteBudget',
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.DeleteBudgetRequest.SerializeToString,
+            chatmesh_dot_analytics_dot_v1_dot_budgets__pb2.DeleteBudgetResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)chatmesh/events/v1/analytics_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x01\n\x11\x41lertStateChanged\x12\x16\n\x0e\x61lert_event_id\x18\x01 \x01(\t\x12\x15\n\ralert_rule_id\x18\x02 \x01(\t\x12\x11\n\trule_name\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0e\n\x06metric\x18\x05 \x01(\t\x12\r\n\x05value\x18\x06 \x01(\x01\x12\x11\n\tthreshold\x18\x07 \x01(\x01\x12-\n\tfire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)chatmesh/events/v1/analytics_events.proto\x12\x12\x63hatmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x01\n\x11\x41lertStateChanged\x12\x16\n\x0e\x61lert_event_id\x18\x01 \x01(\t\x12\x15\n\ralert_rule_id\x18\x02 \x01(\t\x12\x11\n\trule_name\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0e\n\x06metric\x18\x05 \x01(\t\x12\r\n\x05value\x18\x06 \x01(\x01\x12\x11\n\tthreshold\x18\x07 \x01(\x01\x12-\n\tfire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcc\x01\n\x16\x42udgetThresholdReached\x12\x11\n\tbudget_id\x18\x01 \x01(\t\x12\x13\n\x0b\x62udget_name\x18\x02 \x01(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x12\n\nsubject_id\x18\x04 \x01(\t\x12\x11\n\tthreshold\x18\x05 \x01(\x01\x12\x0e\n\x06\x61mount\x18\x06 \x01(\x03\x12\r\n\x05spent\x18\x07 \x01(\x03\x12\x35\n\x11period_start_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ALERTSTATECHANGED']._serialized_start=99
   _globals['_ALERTSTATECHANGED']._serialized_end=346
+  _globals['_BUDGETTHRESHOLDREACHED']._serialized_start=349
+  _globals['_BUDGETTHRESHOLDREACHED']._serialized_end=553
 # @@protoc_insertion_point(module_scope)
