@@ -30,6 +30,7 @@ import asyncio
 import functools
 import inspect
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any, Protocol, TypeVar, cast
@@ -84,8 +85,20 @@ class IdentityCheck:
         self._stub = stub
 
     async def check(self, principal: Principal, permission: str, tenant_id: str = "") -> bool:
+        if tenant_id and not _is_uuid(tenant_id):
+            # A caller-supplied id no tenant can have (identity's ids are UUIDs, and its Check
+            # refuses anything else): as for any tenant but the caller's own.
+            tenant_id = EVERY_TENANT
         response = await self._stub.Check(rbac_pb2.CheckRequest(permission=permission, tenant_id=tenant_id))
         return bool(response.allowed)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 class Authorizer:

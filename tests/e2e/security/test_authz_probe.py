@@ -224,9 +224,16 @@ def _usage_users(http: httpx.Client) -> set[str]:
     return {r.get("userId", "") for r in listed.json().get("usageRecords", [])}
 
 
-def test_tenant_reach_follows_identity_not_the_token_claim(probe: Probe, plain: Account) -> None:
+@pytest.fixture(scope="module")
+def plain_turn(probe: Probe, plain: Account) -> str:
+    """One finished turn of the plain user (a generation and a usage record to be seen or not)."""
     with probe.http(plain.token) as http:
-        _send(http, "a turn the auditor may see")
+        return _send(http, "a turn others may or may not see")
+
+
+def test_tenant_reach_follows_identity_not_the_token_claim(
+    probe: Probe, plain: Account, plain_turn: str
+) -> None:
     # A custom role granting the tenant-wide view: the token claims no "tenant_admin" role.
     role_id = probe.role(f"auditor_{uuid.uuid4().hex[:6]}", "analytics:read", "chat:create")
     auditor = probe.user("user", role_id)
@@ -243,13 +250,19 @@ def test_tenant_reach_follows_identity_not_the_token_claim(probe: Probe, plain: 
 
 
 def test_a_super_admin_token_sees_every_tenant_and_a_plain_user_only_itself(
-    probe: Probe, plain: Account
+    probe: Probe, plain: Account, plain_turn: str
 ) -> None:
     with probe.http(probe.admin.token) as http:
         assert plain.id in _visible_users(http)
     with probe.http(plain.token) as http:
         assert _visible_users(http) <= {plain.id}
         assert http.get(f"/v1/admin/generations?tenantId={NO_SUCH}").status_code == 403
+        # Not an id identity could have: asked as "another tenant", never a 500 (found by the fuzzer).
+        assert http.get("/v1/admin/generations?tenantId=not-an-id").status_code == 403
+    with probe.http(probe.admin.token) as http:
+        for path in ("/v1/admin/generations", "/v1/admin/usageRecords"):
+            odd = http.get(f"{path}?tenantId=not-an-id")
+            assert odd.status_code == 200, (path, odd.text[:300])
 
 
 # ---- item 11: another user's usage record does not exist for the caller ----
