@@ -14,13 +14,12 @@ from typing import Any
 from chatmesh.events.v1 import analytics_events_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from analytics.alerts.notify import SOURCE, notification
+from analytics.alerts.notify import emit, notification
 from analytics.domain.budgets import crossed, period_start
 from analytics.domain.scope import UsageFilter
 from analytics.store import budgets as store
 from analytics.store import queries
-from analytics.store.tables import ROLLUPS, outbox
-from mesh.events import add
+from analytics.store.tables import ROLLUPS
 
 __all__ = ["BudgetWatcher", "spend_filter"]
 
@@ -83,15 +82,7 @@ class BudgetWatcher:
             spent=spent,
         )
         reached.period_start_time.FromDatetime(start)
-        await add(
-            session,
-            outbox,
-            source=SOURCE,
-            event=reached,
-            tenant_id=row.tenant_id,
-            subject=str(row.id),
-            actor_id="",
-        )
+        await emit(session, reached, tenant_id=row.tenant_id, subject=str(row.id))
         variables = {
             "budget_name": row.name,
             "threshold_percent": f"{threshold * 100:g}",
@@ -104,12 +95,4 @@ class BudgetWatcher:
             request = notification(
                 target, "analytics_budget_threshold", f"{key}:{target['recipient']}", variables
             )
-            await add(
-                session,
-                outbox,
-                source=SOURCE,
-                event=request,
-                tenant_id=row.tenant_id,
-                subject=str(row.id),
-                actor_id="",
-            )
+            await emit(session, request, tenant_id=row.tenant_id, subject=str(row.id))

@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from chatmesh.events.v1 import analytics_events_pb2, notification_events_pb2
+from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.store.tables import outbox
 from mesh.events import add
 
-__all__ = ["SOURCE", "announce", "notification"]
+__all__ = ["SOURCE", "announce", "emit", "notification"]
 
 SOURCE = "analytics"
 _CHANNELS = {
@@ -23,6 +24,11 @@ _CHANNELS = {
     "sms": notification_events_pb2.NOTIFICATION_CHANNEL_SMS,
     "in_app": notification_events_pb2.NOTIFICATION_CHANNEL_IN_APP,
 }
+
+
+async def emit(session: AsyncSession, event: Message, *, tenant_id: str, subject: str) -> None:
+    """Queue one of analytics's events in the caller's transaction (no actor: a background task)."""
+    await add(session, outbox, source=SOURCE, event=event, tenant_id=tenant_id, subject=subject, actor_id="")
 
 
 def notification(
@@ -69,15 +75,7 @@ async def announce(
     changed.fire_time.FromDatetime(fired_at)
     if resolved_at is not None:
         changed.resolve_time.FromDatetime(resolved_at)
-    await add(
-        session,
-        outbox,
-        source=SOURCE,
-        event=changed,
-        tenant_id=rule.tenant_id,
-        subject=str(rule.id),
-        actor_id="",
-    )
+    await emit(session, changed, tenant_id=rule.tenant_id, subject=str(rule.id))
     if not notify:
         return
     variables = {
@@ -89,11 +87,9 @@ async def announce(
         "description": rule.description,
     }
     for target in rule.targets:
-        await add(
+        await emit(
             session,
-            outbox,
-            source=SOURCE,
-            event=notification(
+            notification(
                 target,
                 f"analytics_alert_{state}",
                 f"analytics-alert:{event_id}:{state}:{target['channel']}:{target['recipient']}",
@@ -101,5 +97,4 @@ async def announce(
             ),
             tenant_id=rule.tenant_id,
             subject=str(rule.id),
-            actor_id="",
         )

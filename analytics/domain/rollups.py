@@ -16,7 +16,7 @@ from analytics.domain import sketch
 from analytics.domain.facts import CUBES, DIMENSIONS, UsageFact
 from analytics.domain.timeranges import truncate
 
-__all__ = ["RollupRow", "fold"]
+__all__ = ["SKETCHES", "SUMMED", "RollupRow", "fold"]
 
 _UTC = ZoneInfo("UTC")
 
@@ -57,11 +57,12 @@ class RollupRow:
     def values(self) -> dict[str, object]:
         row: dict[str, object] = {"bucket_start": self.bucket_start, "cube": self.cube}
         row.update(zip(DIMENSIONS, self.key, strict=True))
-        row.update({name: getattr(self, name) for name in _COUNTERS})
+        row.update({name: getattr(self, name) for name in SUMMED + SKETCHES})
         return row
 
 
-_COUNTERS = (
+# Rollup columns that add up, and the sketches (merged by adding bucket counts).
+SUMMED = (
     "requests",
     "failed_requests",
     "cancelled_requests",
@@ -72,9 +73,8 @@ _COUNTERS = (
     "cost",
     "latency_ms_sum",
     "ttft_count",
-    "latency_hist",
-    "ttft_hist",
 )
+SKETCHES = ("latency_hist", "ttft_hist")
 
 
 def fold(facts: Iterable[UsageFact], tier: str) -> list[RollupRow]:

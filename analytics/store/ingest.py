@@ -18,24 +18,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.domain.facts import DIMENSIONS, ActivityFact, UsageFact
-from analytics.domain.rollups import fold
+from analytics.domain.rollups import SKETCHES, SUMMED, fold
 from analytics.store.tables import ROLLUPS, activity_daily, processed_events, usage_events
 
 __all__ = ["claim_new", "write_activity", "write_usage"]
 
-_SUMMED = (
-    "requests",
-    "failed_requests",
-    "cancelled_requests",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "reasoning_tokens",
-    "cost",
-    "latency_ms_sum",
-    "ttft_count",
-)
-_SKETCHES = ("latency_hist", "ttft_hist")
 _RAW_COLUMNS = {column.name for column in usage_events.columns}
 
 
@@ -44,8 +31,8 @@ def _upsert(table: Table) -> Insert:
     executed for many rows, so SQLAlchemy compiles it once rather than per batch."""
     statement = pg_insert(table)
     excluded = statement.excluded
-    updates: dict[str, object] = {name: table.c[name] + excluded[name] for name in _SUMMED}
-    for name in _SKETCHES:
+    updates: dict[str, object] = {name: table.c[name] + excluded[name] for name in SUMMED}
+    for name in SKETCHES:
         updates[name] = func.analytics.hist_add(table.c[name], excluded[name])
     return statement.on_conflict_do_update(index_elements=["bucket_start", "cube", *DIMENSIONS], set_=updates)
 

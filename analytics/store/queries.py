@@ -10,7 +10,7 @@ merged in Postgres with ``analytics.hist_sum``, from the narrowest cube that can
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -36,17 +36,8 @@ from analytics.store.tables import activity_daily
 
 __all__ = ["RangeQuery", "activity", "grouped_totals", "points", "sketches", "totals"]
 
-_SUMS = (
-    "requests",
-    "failed_requests",
-    "cancelled_requests",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "reasoning_tokens",
-    "cost",
-    "latency_ms_sum",
-)
+# The summed Counters fields, in the dataclass's order (rows are read back positionally).
+_SUMS = tuple(f.name for f in fields(Counters) if f.name != "active_users")
 
 
 @dataclass(frozen=True)
