@@ -6,6 +6,8 @@ Alert events written to the outbox reach Redis Streams through the relay.
 
 from __future__ import annotations
 
+import socket
+
 from analytics import api
 from analytics.assembly import close_deps, open_deps
 from analytics.config import AnalyticsSettings
@@ -16,7 +18,8 @@ from mesh.wiring import Assembled, Resources, build_service
 
 
 async def assemble(res: Resources) -> Assembled:
-    deps = await open_deps(res.engine, res.redis, settings=AnalyticsSettings())
+    name = f"{socket.gethostname()}-{res.settings.analytics_port}"  # stable across restarts
+    deps = await open_deps(res.engine, res.redis, settings=AnalyticsSettings(), consumer_name=name)
     res.stack.push_async_callback(close_deps, deps)
     await res.start_relay(outbox)
     return Assembled(bindings=[api.binding(deps)])

@@ -29,8 +29,14 @@ async def open_deps(
     *,
     settings: AnalyticsSettings | None = None,
     background: bool = True,
+    consumer_name: str | None = None,
 ) -> AnalyticsDeps:
-    """``background=False`` starts neither the consumer nor the periodic tasks (tests drive them)."""
+    """``background=False`` starts neither the consumer nor the periodic tasks (tests drive them).
+
+    ``consumer_name`` should stay the same across restarts of one instance: a restarted
+    consumer then handles what it had read but not acked at once, instead of waiting for
+    another consumer to claim it.
+    """
     settings = settings or AnalyticsSettings()
     deps = AnalyticsDeps(engine=engine, sessions=session_factory(engine), redis=redis, settings=settings)
     deps.live = LiveCounters(redis, settings.live_horizon_seconds) if redis is not None else None
@@ -39,7 +45,7 @@ async def open_deps(
     deps.alerts = AlertEvaluator(deps.sessions, settings)
     deps.budgets = BudgetWatcher(deps.sessions)
     if redis is not None:
-        deps.consumer = usage_consumer(redis, deps.ingestor, settings)
+        deps.consumer = usage_consumer(redis, deps.ingestor, settings, consumer_name=consumer_name)
     if background:
         await deps.maintenance.run_once()  # today's partition exists before the first event
         deps.tasks = [
