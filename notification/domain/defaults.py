@@ -29,7 +29,7 @@ def _spec(
     )
 
 
-_SPECS = (
+_SPECS: tuple[TemplateSpec, ...] = (
     _spec(
         "email_verification",
         "email",
@@ -168,6 +168,51 @@ _SPECS = (
             "",
         ),
         "Sent for ChannelStatusChanged to tenant admins",
+    ),
+)
+
+_ALERT = (
+    Variable("rule_name", required=True),
+    Variable("metric", required=True),
+    Variable("value"),
+    Variable("threshold"),
+    Variable("state"),
+    Variable("description"),
+)
+_SPECS += (
+    _spec(
+        "analytics_alert_firing",
+        "email",
+        "alerts",
+        _ALERT,
+        Texts(
+            "Alert firing: {{rule_name}}",
+            "{{rule_name}}: {{metric}} is {{value}} (threshold {{threshold}}).\n{{description}}\n",
+            "<p><b>{{rule_name}}</b>: {{metric}} is {{value}} (threshold {{threshold}}).</p><p>{{description}}</p>",
+        ),
+        Texts(
+            "告警触发：{{rule_name}}",
+            "{{rule_name}}：{{metric}} 当前为 {{value}}（阈值 {{threshold}}）。\n{{description}}\n",
+            "<p><b>{{rule_name}}</b>：{{metric}} 当前为 {{value}}（阈值 {{threshold}}）。</p><p>{{description}}</p>",
+        ),
+        "Sent for analytics alert rules when they fire",
+    ),
+    _spec(
+        "analytics_alert_resolved",
+        "email",
+        "alerts",
+        _ALERT,
+        Texts(
+            "Alert resolved: {{rule_name}}",
+            "{{rule_name}} is back to normal: {{metric}} is {{value}} (threshold {{threshold}}).\n",
+            "<p><b>{{rule_name}}</b> is back to normal: {{metric}} is {{value}} (threshold {{threshold}}).</p>",
+        ),
+        Texts(
+            "告警已恢复：{{rule_name}}",
+            "{{rule_name}} 已恢复正常：{{metric}} 当前为 {{value}}（阈值 {{threshold}}）。\n",
+            "<p><b>{{rule_name}}</b> 已恢复正常：{{metric}} 当前为 {{value}}（阈值 {{threshold}}）。</p>",
+        ),
+        "Sent for analytics alert rules when they resolve",
     ),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from mesh.errors import InvalidArgument
 from mesh.events import EventConsumer, EventEnvelope, stream_name
 from notification.deps import NotificationDeps
 from notification.triggers.handlers import TRIGGERS
@@ -36,8 +37,18 @@ class TriggerHandler:
         event = cls()
         if not envelope.payload.Unpack(event):
             return
-        async with self.deps.sessions.begin() as db:
-            await trigger(db, envelope, event)
+        try:
+            async with self.deps.sessions.begin() as db:
+                await trigger(db, envelope, event)
+        except InvalidArgument as exc:
+            # The event itself is unusable (unknown template, missing variable): retrying
+            # cannot help, so it is logged and dropped rather than dead-lettered after retries.
+            log.warning(
+                "event cannot become a notification: %s %s",
+                exc,
+                [f"{v.field}: {v.description}" for v in exc.violations],
+                extra={"event_id": envelope.id, "event_type": envelope.type},
+            )
 
 
 def trigger_consumer(deps: NotificationDeps, consumer_name: str) -> EventConsumer:

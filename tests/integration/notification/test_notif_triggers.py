@@ -152,3 +152,30 @@ async def test_an_email_change_warns_the_old_address_and_the_verified_one_is_use
         return row.email if row is not None and row.email == "new@example.com" else ""
 
     assert await eventually(directory_email) == "new@example.com"
+
+
+async def test_analytics_alerts_are_mailed_and_a_bad_request_is_dropped(
+    service: Service, smtp: SmtpSink
+) -> None:
+    from chatmesh.events.v1 import notification_events_pb2 as requests
+
+    bad = requests.NotificationRequested(
+        email="ops@example.com",
+        channels=[requests.NOTIFICATION_CHANNEL_EMAIL],
+        template_id="no_such_template",
+    )
+    await publish(service.redis, "analytics", bad, tenant_id="t1")
+    alert = requests.NotificationRequested(
+        email="ops@example.com",
+        channels=[requests.NOTIFICATION_CHANNEL_EMAIL],
+        template_id="analytics_alert_firing",
+        variables={"rule_name": "errors", "metric": "error_rate", "value": "0.8", "threshold": "0.5"},
+        priority=requests.NOTIFICATION_PRIORITY_HIGH,
+        dedupe_key="analytics-alert:e1:firing:email:ops@example.com",
+    )
+    await publish(service.redis, "analytics", alert, tenant_id="t1")
+    [mail] = await eventually(lambda: _async(smtp.to("ops@example.com")))
+    assert mail["Subject"] == "Alert firing: errors"
+    assert "error_rate is 0.8 (threshold 0.5)" in mail.get_body(("plain",)).get_content()
+    dead = await service.redis.xrange("notification:triggers:dead")
+    assert dead == []
