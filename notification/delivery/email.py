@@ -20,7 +20,7 @@ from typing import Protocol
 
 import aiosmtplib
 
-from notification.delivery.errors import DeliveryFailed
+from notification.delivery.errors import DEFAULT_BACKOFF_SECONDS, DeliveryFailed, ProviderGate
 from notification.domain.smtp_url import SmtpConfig
 
 __all__ = ["Email", "EmailSender", "MaildirSender", "SmtpSender", "build_message"]
@@ -78,9 +78,11 @@ class SmtpSender:
         self._config = config
         self._sender = sender
         self._timeout = timeout
+        self._gate = ProviderGate()
 
     async def send(self, email: Email) -> str:
         cfg = self._config
+        self._gate.check(self.name)
         message = _message_or_fail(email, self._sender)
         try:
             await aiosmtplib.send(
@@ -100,7 +102,14 @@ class SmtpSender:
                 f"SMTP refused the recipient ({codes})", transient=all(400 <= c < 500 for c in codes)
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryFailed(f"SMTP {exc.code}: {exc.message}", transient=exc.code < 500) from exc
+            failure = DeliveryFailed(
+                f"SMTP {exc.code}: {exc.message}",
+                transient=exc.code < 500,
+                provider=self.name,
+                backoff=DEFAULT_BACKOFF_SECONDS if exc.code == 421 else 0.0,
+            )
+            self._gate.observe(failure)
+            raise failure from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise DeliveryFailed(f"SMTP server unreachable: {type(exc).__name__}", transient=True) from exc
         return message_id(email.notification_id)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import httpx
 
-from notification.delivery.errors import DeliveryFailed
+from notification.delivery.errors import DeliveryFailed, ProviderGate, retry_after
 from notification.domain.signatures import aliyun_signature
 
 __all__ = ["AliyunSms", "FailoverSms", "SmsProvider", "SmsSender", "TwilioSms"]
@@ -72,6 +72,7 @@ class TwilioSms:
             f"HTTP {response.status_code} {detail}",
             transient=_transient_status(response.status_code),
             provider=self.name,
+            backoff=retry_after(response.headers.get("retry-after")) if response.status_code == 429 else 0.0,
         )
 
 
@@ -131,25 +132,30 @@ class AliyunSms:
         if response.status_code == 200 and code == "OK":
             return str(answer.get("BizId", ""))
         transient = _transient_status(response.status_code) or code.startswith(_ALIYUN_TRANSIENT)
+        limited = response.status_code == 429 or code.startswith(("Throttling", "isv.BUSINESS_LIMIT_CONTROL"))
         raise DeliveryFailed(
             f"HTTP {response.status_code} {code}: {answer.get('Message', '')}",
             transient=transient,
             provider=self.name,
+            backoff=retry_after(response.headers.get("retry-after")) if limited else 0.0,
         )
 
 
 class FailoverSms:
-    def __init__(self, providers: Sequence[SmsProvider]) -> None:
+    def __init__(self, providers: Sequence[SmsProvider], gate: ProviderGate | None = None) -> None:
         if not providers:
             raise ValueError("at least one SMS provider is needed")
         self.providers = list(providers)
+        self.gate = gate or ProviderGate()
 
     async def send(self, notification_id: str, to: str, body: str) -> tuple[str, str]:
         failures: list[DeliveryFailed] = []
         for provider in self.providers:
             try:
+                self.gate.check(provider.name)
                 return provider.name, await provider.send(to, body)
             except DeliveryFailed as exc:
+                self.gate.observe(exc)
                 failures.append(exc)
         reason = "; ".join(f"{f.provider}: {f.reason}" for f in failures)
         raise DeliveryFailed(reason, transient=any(f.transient for f in failures))

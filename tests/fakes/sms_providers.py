@@ -51,6 +51,7 @@ class FakeTwilio:
     auth_token: str = "twilio-token"
     sent: list[dict[str, str]] = field(default_factory=list)
     failures: _Failures = field(default_factory=_Failures)
+    requests: int = 0
 
     def fail_with(self, status: int, count: int) -> None:
         self.failures = _Failures(status, count)
@@ -71,7 +72,11 @@ class FakeTwilio:
         return sid_ok and hmac.compare_digest(password, self.auth_token)
 
     async def _create(self, request: Request) -> JSONResponse:
+        self.requests += 1
         status = self.failures.next()
+        if status == 429:
+            body = {"code": 20429, "message": "Too Many Requests", "status": 429}
+            return JSONResponse(body, status_code=429, headers={"Retry-After": "60"})
         if status:
             return JSONResponse(
                 {"code": 20500, "message": "fake failure", "status": status}, status_code=status

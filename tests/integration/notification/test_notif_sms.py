@@ -104,3 +104,12 @@ async def test_when_every_provider_fails_it_retries_then_dead_letters_with_both_
     assert "twilio" in note.failure_reason and "aliyun" in note.failure_reason
     entries = await sms.service.redis.xrange(DEAD_LETTER_STREAM)
     assert note.id in {e[1][b"notification_id"].decode() for e in entries}
+
+
+async def test_a_rate_limited_provider_is_left_alone_until_its_retry_after(sms: Providers) -> None:
+    sms.twilio.fail_with(429, 1)
+    first = await _text(sms, "+8613700137000", "one")
+    second = await _text(sms, "+8613700137001", "two")
+    assert first.status == second.status == pb.NOTIFICATION_STATUS_SENT
+    assert sms.twilio.requests == 1  # the 429; the second text went straight to Aliyun
+    assert [s["PhoneNumbers"] for s in sms.aliyun.sent] == ["13700137000", "13700137001"]
