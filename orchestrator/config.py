@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestrator.generation.turn_limits import TenantTurnLimits
 from orchestrator.tools.stdio_policy import StdioPolicy
 
 __all__ = ["OrchestratorSettings", "load_orchestrator_settings", "stdio_policy"]
@@ -17,10 +18,22 @@ __all__ = ["OrchestratorSettings", "load_orchestrator_settings", "stdio_policy"]
 class OrchestratorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHATMESH_ORCHESTRATOR_", extra="ignore")
 
-    # Turns one tenant may run at once on one instance; the rest wait in a priority queue.
-    tenant_concurrency: int = Field(default=8, ge=1)
-    # Turns one tenant may have waiting; more fail with RESOURCE_EXHAUSTED.
-    tenant_queue_limit: int = Field(default=256, ge=0)
+    # Fairness (turn-limits): chat turns one user / one tenant may run at once across every
+    # instance (Redis leases); 0 = unlimited. A turn over a limit is refused with
+    # RESOURCE_EXHAUSTED + RetryInfo + QuotaFailure (HTTP 429 + Retry-After at the gateway).
+    user_concurrency: int = Field(default=4, ge=0)
+    tenant_concurrency: int = Field(default=0, ge=0)
+    # Per-tenant figures, e.g. {"acme": {"user": 8, "tenant": 64}} (JSON in the environment).
+    tenant_turn_limits: dict[str, TenantTurnLimits] = Field(default_factory=dict)
+    # Seconds a lease outlives its instance's last renewal (a crashed instance's turns stop counting).
+    turn_lease_seconds: float = Field(default=15.0, ge=1)
+    # This instance's capacity: turns running at once, then a short priority queue bounded in
+    # length and wait; beyond it a turn is shed with RESOURCE_EXHAUSTED + RetryInfo.
+    max_running_turns: int = Field(default=512, ge=1)
+    queue_limit: int = Field(default=64, ge=0)
+    queue_seconds: float = Field(default=5.0, gt=0)
+    # Retry-After suggested by a refusal.
+    retry_after_seconds: float = Field(default=2.0, gt=0)
     # Model calls in the tool loop when the request does not say (GenerationSettings.max_tool_steps).
     default_max_tool_steps: int = Field(default=8, ge=1, le=64)
     # Upper bound a request may ask for.

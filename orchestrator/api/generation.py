@@ -78,6 +78,8 @@ class GenerationApi:
         task: asyncio.Task[None] | None = None
         try:
             priority = _PRIORITIES[request.priority]
+            background = priority == generation_pb2.GENERATION_PRIORITY_BACKGROUND
+            await runtime.admit(live, user_id, background)  # turn-limits: before anything is written
             claim = {
                 "id": request.generation_id,
                 "tenant_id": tenant_id,

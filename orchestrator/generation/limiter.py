@@ -1,9 +1,13 @@
-"""Per-tenant concurrency slots with a priority queue for the turns that must wait.
+"""This instance's capacity for running turns, with a short priority queue and load shedding.
 
-A tenant runs at most ``limit`` turns at once on this instance. Waiting turns start in
-priority order (interactive before background), first come first served within a
-priority; a freed slot goes straight to the head waiter, so a newcomer cannot jump
-the queue between a release and the waiter waking up.
+At most ``capacity`` turns run at once on the instance. A turn that finds no room waits in
+a small queue in priority order (interactive before background), first come first served
+within a priority; a freed slot goes straight to the head waiter, so a newcomer cannot jump
+the queue. The queue is bounded in length and in time: a turn that would make it longer
+than ``queue_limit``, or that waits more than ``queue_seconds``, is shed with
+RESOURCE_EXHAUSTED and a RetryInfo, so overload shows as a clear, retryable refusal rather
+than latency growing silently. Fairness between tenants and users is not this class's job
+(see turn_limits.py and leases.py).
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from mesh.errors import ResourceExhausted
+from orchestrator.generation.turn_limits import shed
 
-__all__ = ["TenantLimiter"]
+__all__ = ["InstanceLimiter"]
 
 
 @dataclass(order=True)
@@ -27,81 +31,73 @@ class _Waiter:
     future: asyncio.Future[None] = field(compare=False)
 
 
-@dataclass
-class _Tenant:
-    running: int = 0
-    waiters: list[_Waiter] = field(default_factory=list)
-
-
-class TenantLimiter:
-    def __init__(self, limit: int, *, queue_limit: int) -> None:
-        self._limit = limit
+class InstanceLimiter:
+    def __init__(
+        self, capacity: int, *, queue_limit: int, queue_seconds: float, retry_after: float = 1.0
+    ) -> None:
+        self._capacity = capacity
         self._queue_limit = queue_limit
-        self._tenants: dict[str, _Tenant] = {}
+        self._queue_seconds = queue_seconds
+        self._retry_after = retry_after
+        self._running = 0
+        self._waiters: list[_Waiter] = []
         self._seq = itertools.count()
 
-    def queue_position(self, tenant_id: str, seq: int) -> int:
+    @property
+    def running(self) -> int:
+        return self._running
+
+    def queue_position(self, seq: int) -> int:
         """1-based position of a waiter (0 when it is not waiting)."""
-        tenant = self._tenants.get(tenant_id)
-        if tenant is None:
-            return 0
-        live = sorted(w for w in tenant.waiters if not w.future.done())
+        live = sorted(w for w in self._waiters if not w.future.done())
         for position, waiter in enumerate(live, start=1):
             if waiter.seq == seq:
                 return position
         return 0
 
-    def running(self, tenant_id: str) -> int:
-        tenant = self._tenants.get(tenant_id)
-        return 0 if tenant is None else tenant.running
+    def check(self) -> None:
+        """Raises the shedding error when a new turn could neither run nor wait (checked before any write)."""
+        if self._running >= self._capacity and len(self._waiters) >= self._queue_limit:
+            raise shed(self._capacity, self._retry_after)
 
     @asynccontextmanager
     async def slot(
-        self, tenant_id: str, priority: int, *, on_queued: Callable[[int], None] | None = None
+        self, priority: int, *, on_queued: Callable[[int], None] | None = None
     ) -> AsyncIterator[None]:
-        """Holds one of the tenant's slots for the block; ``on_queued(seq)`` runs when the turn must wait.
+        """Holds one slot for the block; ``on_queued(seq)`` runs when the turn must wait.
 
         Lower ``priority`` numbers start first. Cancelling while queued leaves the queue cleanly.
         """
-        tenant = self._tenants.setdefault(tenant_id, _Tenant())
-        if tenant.running < self._limit and not tenant.waiters:
-            tenant.running += 1
+        if self._running < self._capacity and not self._waiters:
+            self._running += 1
         else:
-            if len(tenant.waiters) >= self._queue_limit:
-                raise ResourceExhausted(
-                    f"tenant {tenant_id} has too many queued generations", reason="GENERATION_QUEUE_FULL"
-                )
+            self.check()
             waiter = _Waiter(priority, next(self._seq), asyncio.get_running_loop().create_future())
-            heapq.heappush(tenant.waiters, waiter)
+            heapq.heappush(self._waiters, waiter)
             if on_queued is not None:
                 on_queued(waiter.seq)
             try:
-                await waiter.future
-            except BaseException:
+                await asyncio.wait_for(asyncio.shield(waiter.future), self._queue_seconds)
+            except BaseException as exc:
                 if waiter.future.done() and not waiter.future.cancelled():
-                    self._release(tenant_id)
+                    self._release()
                 else:
-                    tenant.waiters.remove(waiter)
-                    heapq.heapify(tenant.waiters)
-                    self._forget_if_idle(tenant_id)
+                    waiter.future.cancel()
+                    self._waiters.remove(waiter)
+                    heapq.heapify(self._waiters)
+                if isinstance(exc, TimeoutError):
+                    raise shed(self._capacity, self._retry_after) from None
                 raise
         try:
             yield
         finally:
-            self._release(tenant_id)
+            self._release()
 
-    def _release(self, tenant_id: str) -> None:
+    def _release(self) -> None:
         """Hands the slot to the head waiter, or frees it."""
-        tenant = self._tenants[tenant_id]
-        while tenant.waiters:
-            waiter = heapq.heappop(tenant.waiters)
+        while self._waiters:
+            waiter = heapq.heappop(self._waiters)
             if not waiter.future.done():
                 waiter.future.set_result(None)
                 return
-        tenant.running -= 1
-        self._forget_if_idle(tenant_id)
-
-    def _forget_if_idle(self, tenant_id: str) -> None:
-        tenant = self._tenants.get(tenant_id)
-        if tenant is not None and tenant.running == 0 and not tenant.waiters:
-            del self._tenants[tenant_id]
+        self._running -= 1

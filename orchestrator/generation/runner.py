@@ -101,9 +101,7 @@ class Turn:
         try:
             prepared = await prepare_turn(self._deps, self._request, self._identity.tenant_id)
             self._model = prepared.settings.model
-            async with self._runtime.limiter.slot(
-                self._identity.tenant_id, self._identity.priority, on_queued=self._queued
-            ):
+            async with self._runtime.limiter.slot(self._identity.priority, on_queued=self._queued):
                 await self._run(prepared)
         except asyncio.CancelledError:
             await self._end_cancelled()

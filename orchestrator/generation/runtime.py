@@ -16,8 +16,10 @@ from redis.asyncio import Redis
 
 from mesh.invalidation import InvalidationListener, publish
 from orchestrator.config import OrchestratorSettings
-from orchestrator.generation.limiter import TenantLimiter
+from orchestrator.generation.leases import Lease, TurnLeases
+from orchestrator.generation.limiter import InstanceLimiter
 from orchestrator.generation.liveness import InstanceHeartbeat
+from orchestrator.generation.turn_limits import over_limit, turn_limits
 
 __all__ = ["CANCEL_CHANNEL", "GenerationRuntime", "LiveTurn"]
 
@@ -35,7 +37,8 @@ class LiveTurn:
     task: asyncio.Task[None] | None = None
     cancel_reason: str = ""
     cancel_requested: bool = False
-    queue_seq: int | None = None  # set while waiting for a slot (TenantLimiter.queue_position)
+    queue_seq: int | None = None  # set while waiting for a slot (InstanceLimiter.queue_position)
+    lease: Lease | None = None  # its place in its user's and tenant's counts (turn-limits)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
     def cancel(self, reason: str) -> bool:
@@ -54,8 +57,15 @@ class GenerationRuntime:
     def __init__(self, config: OrchestratorSettings, redis: Redis | None) -> None:
         self.config = config
         self.instance_id = uuid.uuid4().hex
-        self.limiter = TenantLimiter(config.tenant_concurrency, queue_limit=config.tenant_queue_limit)
+        self.limiter = InstanceLimiter(
+            config.max_running_turns,
+            queue_limit=config.queue_limit,
+            queue_seconds=config.queue_seconds,
+            retry_after=config.retry_after_seconds,
+        )
+        self.leases = TurnLeases(redis, lease_seconds=config.turn_lease_seconds)
         self._redis = redis
+        self._releasing: set[asyncio.Task[None]] = set()
         self._turns: dict[str, LiveTurn] = {}
         self.heartbeat = InstanceHeartbeat(redis, self.instance_id)
         self._listener = (
@@ -66,6 +76,7 @@ class GenerationRuntime:
 
     async def start(self) -> None:
         await self.heartbeat.start()
+        await self.leases.start()
         if self._listener is not None:
             await self._listener.start()
 
@@ -75,6 +86,28 @@ class GenerationRuntime:
         await self.heartbeat.close()
         for turn in list(self._turns.values()):
             turn.cancel("orchestrator shutting down")
+        await asyncio.gather(*self._releasing, return_exceptions=True)
+        await self.leases.close()
+
+    async def admit(self, turn: LiveTurn, user_id: str, background: bool) -> None:
+        """Takes the turn's place in its user's and tenant's counts, or raises RESOURCE_EXHAUSTED.
+
+        Also sheds the turn when this instance could neither run nor queue it. Called before
+        anything about the turn is written, so a refusal leaves nothing behind.
+        """
+        self.limiter.check()
+        config = self.config
+        limits = turn_limits(
+            turn.tenant_id,
+            default_user=config.user_concurrency,
+            default_tenant=config.tenant_concurrency,
+            overrides=config.tenant_turn_limits,
+            background=background,
+        )
+        lease, refused = await self.leases.acquire(turn.generation_id, turn.tenant_id, user_id, limits)
+        if refused is not None:
+            raise over_limit(refused[0], refused[1], config.retry_after_seconds)
+        turn.lease = lease
 
     def register(self, generation_id: str, tenant_id: str) -> LiveTurn | None:
         """Claims ``generation_id`` on this instance; None when a turn with that id already runs here."""
@@ -86,6 +119,11 @@ class GenerationRuntime:
 
     def unregister(self, turn: LiveTurn) -> None:
         turn.finished.set()
+        if turn.lease is not None and turn.lease.keys:
+            task = asyncio.get_running_loop().create_task(self.leases.release(turn.lease))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+        turn.lease = None
         if self._turns.get(turn.generation_id) is turn:
             del self._turns[turn.generation_id]
 
@@ -97,7 +135,7 @@ class GenerationRuntime:
         turn = self._turns.get(generation_id)
         if turn is None or turn.queue_seq is None:
             return 0
-        return self.limiter.queue_position(turn.tenant_id, turn.queue_seq)
+        return self.limiter.queue_position(turn.queue_seq)
 
     async def cancel(self, generation_id: str, reason: str) -> bool:
         """Cancels the turn here if it runs here, else asks the other instances; True if it ran here."""
