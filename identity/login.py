@@ -143,10 +143,11 @@ async def create_account(
     role_names: tuple[str, ...] = (USER,),
     role_ids: tuple[uuid.UUID, ...] = (),
     password_hash: str | None = None,
+    seat_hold: uuid.UUID | None = None,
 ) -> UserRow:
     """Validate, hash (unless ``password_hash`` is given) and insert a user with its roles, an
     audit row, UserRegistered and a verification link, in ``db``. The tenant's user limit is
-    exact (tenant row locked)."""
+    exact: the seat is ``seat_hold`` (held beforehand), else counted under the tenant's lock."""
     violations = account_violations(account)
     if violations:
         raise _invalid(violations)
@@ -157,11 +158,13 @@ async def create_account(
     email = normalize_email(account.email)
     if await user_store.user_by_email(db, tenant.id, email) is not None:
         raise AlreadyExists("an account with this email already exists", reason="EMAIL_TAKEN")
-    await check_seat(db, tenant)
+    if seat_hold is None:
+        await check_seat(db, tenant)
     if password_hash is None:
         password_hash = await asyncio.to_thread(hash_password, account.password)
-    # From here to commit the tenant row stays locked (when it has a user limit): keep it short.
-    await take_seat(db, tenant)
+    # Without a held seat the tenant row stays locked from here to commit (when it has a
+    # user limit): keep what follows short.
+    await take_seat(db, tenant, seat_hold)
     username = account.username.strip() or default_username(email)
     user_id = await user_store.insert_user(
         db,

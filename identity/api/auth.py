@@ -28,7 +28,7 @@ from identity.login import (
     subject_for_refresh,
     subject_of,
 )
-from identity.signup import check_seat, signup_role_id
+from identity.signup import check_seat, hold_seat, release_hold, signup_role_id
 from identity.store import audit
 from identity.store.tenant_queries import TenantRow
 from identity.store.user_queries import user_by_email
@@ -74,33 +74,41 @@ class AuthApi:
             raise invalid(violations)
         email = normalize_email(request.email)
         async with self.deps.sessions() as db:
-            await self._admitted(db, request.tenant, email, seat=True)
+            tenant, _ = await self._admitted(db, request.tenant, email, seat=True)
         # Argon2 outside any transaction: no connection or tenant lock waits on a hash.
         password_hash = await asyncio.to_thread(hash_password, request.password)
-        async with self.deps.sessions.begin() as db:
-            tenant, decision = await self._admitted(db, request.tenant, email, seat=False)
-            if decision.verify_first and await user_by_email(db, tenant.id, email) is not None:
-                # Same answer, after the same work, as a new account: the address's owner
-                # already has one, and nobody learns that here.
-                return _pending(email)
-            role_id = await signup_role_id(db, tenant)
-            user = await create_account(
-                self.deps,
-                db,
-                account,
-                tenant=tenant,
-                origin=where,
-                actor_id=None,
-                signup=identity_events_pb2.SIGNUP_METHOD_PASSWORD,
-                role_names=(),
-                role_ids=(role_id,) if role_id is not None else (),
-                password_hash=password_hash,
-            )
-            if decision.verify_first:
-                return _pending(email)
-            pair = await self.deps.tokens.issue_pair(
-                db, subject_of(user), ip=where.ip, user_agent=where.user_agent
-            )
+        hold = None
+        try:
+            hold = await hold_seat(self.deps.sessions, tenant)
+            async with self.deps.sessions.begin() as db:
+                tenant, decision = await self._admitted(db, request.tenant, email, seat=False)
+                if decision.verify_first and await user_by_email(db, tenant.id, email) is not None:
+                    # Same answer, after the same work, as a new account: the address's owner
+                    # already has one, and nobody learns that here.
+                    await release_hold(self.deps.sessions, hold)
+                    return _pending(email)
+                role_id = await signup_role_id(db, tenant)
+                user = await create_account(
+                    self.deps,
+                    db,
+                    account,
+                    tenant=tenant,
+                    origin=where,
+                    actor_id=None,
+                    signup=identity_events_pb2.SIGNUP_METHOD_PASSWORD,
+                    role_names=(),
+                    role_ids=(role_id,) if role_id is not None else (),
+                    password_hash=password_hash,
+                    seat_hold=hold,
+                )
+                if decision.verify_first:
+                    return _pending(email)
+                pair = await self.deps.tokens.issue_pair(
+                    db, subject_of(user), ip=where.ip, user_agent=where.user_agent
+                )
+        except BaseException:
+            await release_hold(self.deps.sessions, hold)
+            raise
         return auth_pb2.RegisterResponse(
             user=user_message(user),
             access_token=pair.access_token,

@@ -11,7 +11,7 @@ are re-exported so ``from identity import store; store.users`` keeps working.
 from identity.store import keys, sessions, tenant_queries, user_queries  # noqa: F401  (id-core)
 from identity.store import api_keys, audit, rbac  # noqa: F401  (id-access)
 from identity.store import mfa, oauth, reset  # noqa: F401  (id-flows)
-from identity.store import email_verification  # noqa: F401  (sec-identity)
+from identity.store import email_verification, seats  # noqa: F401  (sec-identity)
 
 # isort: on
 from identity.store.seed import (

@@ -84,8 +84,14 @@ async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool
 
 
 async def lock_tenant(db: AsyncSession, tenant_id: uuid.UUID) -> TenantRow | None:
-    """The tenant row locked until commit: user-limit checks and inserts serialise on it."""
-    return await get_tenant(db, tenant_id, for_update=True)
+    """The tenant row locked until commit: user-limit checks serialise on it.
+
+    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: rows referencing the tenant (users, sessions)
+    take a key-share lock on it when inserted, and must not queue behind a seat count.
+    """
+    stmt = _select().where(tenants.c.id == tenant_id).with_for_update(key_share=True)
+    row = (await db.execute(stmt)).one_or_none()
+    return None if row is None else _row(row._mapping)
 
 
 async def tenant_by_slug(db: AsyncSession, slug: str) -> TenantRow | None:

@@ -1,16 +1,16 @@
 """Identity probed as a hostile tenant admin, an API key holder and a stranger would (issue 10).
 
-Items 1, 2, 3, 4c, 10, 14 and 16 of the issue, each driven through the gateway over HTTP
+Items 1, 2, 3, 4c, 10 and 14 of the issue, each driven through the gateway over HTTP
 and, where a caller could go around the gateway, over gRPC straight at identity's port.
+(Item 16, the README's quickstart with a self-registered user's own key, is run as written
+by tests/e2e/test_readme_quickstart.py.)
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import grpc
 import httpx
@@ -22,8 +22,6 @@ from tests.e2e.security.identity_support import PASSWORD, Probe, http_reason, re
 from tests.e2e.security.identity_support import probe as probe
 
 pytestmark = pytest.mark.e2e
-
-README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_a_tenant_admin_cannot_mint_a_key_for_the_super_admin(probe: Probe) -> None:
@@ -221,6 +219,16 @@ def test_signup_follows_the_tenant_policy_and_reveals_no_tenant(probe: Probe) ->
         assert (error.code(), reason(error)) == (grpc.StatusCode.PERMISSION_DENIED, "SIGNUP_CLOSED")
 
 
+def _errors(probe: Probe) -> list[str]:
+    """The distinct ERROR messages the mesh logged (to say what a 5xx was)."""
+    found: dict[str, None] = {}
+    for line in probe.run.lines:
+        _, _, text = line.partition("| ")
+        if '"level": "ERROR"' in text:
+            found.setdefault(json.loads(text).get("message", text)[:200])
+    return list(found)[:10]
+
+
 def test_the_user_limit_holds_under_200_concurrent_registrations(probe: Probe) -> None:
     slug = f"crowd-{uuid.uuid4().hex[:6]}"
     tenant_id = probe.tenant(slug, quota={"maxUsers": 50}, signup={"mode": "SIGNUP_MODE_OPEN"})
@@ -231,35 +239,9 @@ def test_the_user_limit_holds_under_200_concurrent_registrations(probe: Probe) -
 
     with ThreadPoolExecutor(max_workers=200) as pool:
         codes = list(pool.map(register, range(200)))
-    assert codes.count(200) == 50, sorted(set(codes))
-    assert codes.count(429) == 150, probe.run.output(200)
+    assert codes.count(200) == 50, (sorted(set(codes)), _errors(probe))
+    assert codes.count(429) == 150, (sorted(set(codes)), _errors(probe))
     with probe.http(probe.admin_token) as http:
         quota = http.get(f"/v1/tenants/{tenant_id}/quota")
         assert quota.status_code == 200, quota.text
         assert quota.json()["usage"]["users"] == 50
-
-
-def _quickstart_commands() -> list[str]:
-    """The shell lines of the README's account quickstart, in order."""
-    text = README.read_text()
-    start = text.index("A quickstart with the account API:")
-    block = re.search(r"```sh\n(.*?)```", text[start:], re.S)
-    assert block is not None
-    return [line for line in block.group(1).splitlines() if line.startswith("curl")]
-
-
-def test_the_readme_quickstart_works_as_written(probe: Probe) -> None:
-    commands = _quickstart_commands()
-    env = {"B": probe.mesh.gateway, "PATH": "/usr/bin:/bin"}
-    outputs: list[str] = []
-    for command in commands:
-        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=60)
-        outputs.append(done.stdout)
-        if "/v1/auth:login" in command:
-            env["T"] = str(httpx.Response(200, content=done.stdout).json()["accessToken"])
-    registered, logged_in, me, key, logged_out, after = outputs
-    assert '"accessToken"' in registered and '"accessToken"' in logged_in
-    assert '"ada@example.com"' in me
-    assert '"secret":"sk-' in key.replace(" ", ""), key
-    assert logged_out.strip() in ("{}", "")
-    assert "revoked" in after

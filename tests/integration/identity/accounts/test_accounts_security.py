@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from identity import store
 from identity.api import api_keys as api_keys_api
+from identity.signup import hold_seat, release_hold
+from identity.store import tenant_queries as tenant_store
 from mesh.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 from tests.integration.identity.accounts.accounts_harness import PASSWORD, Accounts, bearer, fails
 
@@ -357,3 +359,23 @@ async def test_suspending_a_tenant_ends_its_members_tokens_and_keys(accounts: Ac
     assert by_key.code == grpc.StatusCode.UNAUTHENTICATED
     by_token = await fails(accounts.stub.GetUser, me, bearer(member.access_token))
     assert by_token.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_held_seat_counts_until_it_is_filled_or_given_back(accounts: Accounts) -> None:
+    admin = await accounts.admin_token()
+    tenant_id = await _tenant(accounts, admin, quota=tenants_pb2.TenantQuota(max_users=1), signup=OPEN)
+    async with accounts.deps.sessions() as db:
+        tenant = await tenant_store.get_tenant(db, uuid.UUID(tenant_id))
+    assert tenant is not None
+    hold = await hold_seat(accounts.deps.sessions, tenant)
+    full = await fails(
+        accounts.stub.Register,
+        auth_pb2.RegisterRequest(
+            email=f"{uuid.uuid4().hex[:8]}@example.com", password=PASSWORD, tenant=tenant_id
+        ),
+    )
+    assert isinstance(full, ResourceExhausted) and full.reason == "TENANT_USER_LIMIT"
+    await release_hold(accounts.deps.sessions, hold)
+    joined = await accounts.register(tenant=tenant_id)
+    assert joined.access_token
+    assert await accounts.count("seat_holds", f"tenant_id = '{tenant_id}'") == 0
