@@ -53,8 +53,6 @@ class NotificationSettings(BaseSettings):
     max_batch_recipients: int = Field(default=10_000, ge=1)
     # Consume identity/model_router events into triggered notifications.
     triggers: bool = True
-    # Link in the welcome email and notices (empty: the gateway URL).
-    app_url: str = ""
     # SMS providers in failover order: "twilio", "aliyun" (only configured ones are used).
     sms_providers: list[str] = Field(default_factory=lambda: ["twilio", "aliyun"])
     twilio_account_sid: str = ""

@@ -12,7 +12,6 @@ from notification.domain.templates import TemplateSpec, Texts, Variable
 __all__ = ["BUILT_IN", "built_in"]
 
 _NAME = Variable("display_name", "How to address the recipient", default_value="")
-_APP = Variable("app_url", "Link to the application", default_value="")
 
 
 def _spec(
@@ -88,7 +87,7 @@ _SPECS: tuple[TemplateSpec, ...] = (
         "welcome",
         "in_app",
         "product",
-        (_NAME, _APP),
+        (_NAME,),
         Texts("Welcome to chatmesh", "Hi {{display_name or 'there'}}, your account is ready.", ""),
         Texts("欢迎使用 chatmesh", "{{display_name or '用户'}}，您好，您的账户已就绪。", ""),
         "In-app greeting after registration",

@@ -155,3 +155,30 @@ async def test_opt_outs_suppress_but_security_notices_still_arrive(service: Serv
 
 async def _has(service: Service, who: list[tuple[str, str]], nid: str) -> bool:
     return nid in {n.id for n in (await _inbox(service, who)).notifications}
+
+
+async def test_quiet_hours_hold_email_but_not_the_inbox(service: Service) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    start, end = (now - timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
+    quiet = prefs_pb.Preferences(quiet_hours=prefs_pb.QuietHours(start=start, end=end, time_zone="UTC"))
+    await service.stub.UpdatePreferences(prefs_pb.UpdatePreferencesRequest(preferences=quiet), metadata=BOB)
+    email = pb.SendRequest(
+        idempotency_key=str(uuid.uuid4()),
+        channel=pb.NOTIFICATION_CHANNEL_EMAIL,
+        category="product",
+        recipient=pb.Recipient(user_id=BOB_ID, email="bob@example.com"),
+        content=pb.NotificationContent(subject="quiet", body="b"),
+    )
+    held = (await service.stub.Send(email, metadata=ADMIN)).notification
+    assert held.status == pb.NOTIFICATION_STATUS_PENDING
+    assert held.send_time.ToDatetime(UTC) > now + timedelta(hours=1)
+    inbox = (await service.stub.Send(_note(BOB_ID, "quiet inbox"), metadata=ADMIN)).notification
+    assert inbox.status == pb.NOTIFICATION_STATUS_DELIVERED
+    urgent = pb.SendRequest()
+    urgent.CopyFrom(email)
+    urgent.idempotency_key = str(uuid.uuid4())
+    urgent.priority = pb.NOTIFICATION_PRIORITY_HIGH
+    now_sent = (await service.stub.Send(urgent, metadata=ADMIN)).notification
+    assert now_sent.send_time.ToDatetime(UTC) < now + timedelta(minutes=5)
