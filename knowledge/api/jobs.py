@@ -109,13 +109,14 @@ class JobsApi:
             if job is None:
                 raise _not_found(job_id)
             if job["state"] in states.OPEN:
-                job = await job_store.finish(
+                finished = await job_store.finish(
                     session,
                     job_id,
                     states.CANCELLED,
                     error_code="CANCELLED",
                     error_message="cancelled by the user",
                 )
+                job = finished if finished is not None else job
                 doc = await doc_store.get_document_by_id(session, job["document_id"], for_update=True)
                 if doc is not None and doc["generation"] == 0:
                     await doc_store.update_document(

@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -96,12 +97,13 @@ class JobQueue:
                 log.warning("reading the ingestion queue failed", exc_info=True)
                 await asyncio.sleep(1.0)
                 continue
-            for _stream, entries in answer or []:
+            streams: list[Any] = list(answer or [])
+            for _stream, entries in streams:
                 for entry_id, fields in entries:
                     await self._handle(entry_id, fields)
 
-    async def _handle(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        raw = fields.get(b"job_id") or fields.get("job_id")  # type: ignore[call-overload]
+    async def _handle(self, entry_id: Any, fields: dict[Any, Any]) -> None:
+        raw = fields.get(b"job_id") or fields.get("job_id")
         try:
             job_id = uuid.UUID(raw.decode() if isinstance(raw, bytes) else str(raw))
         except ValueError:

@@ -22,7 +22,8 @@ class RedisCacheStore:
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         if not keys:
             return []
-        return list(await self._redis.mget([PREFIX + k for k in keys]))
+        values = await self._redis.mget([PREFIX + k for k in keys])
+        return [v.encode() if isinstance(v, str) else v for v in values]
 
     async def set_many(self, items: dict[str, bytes]) -> None:
         if not items:
