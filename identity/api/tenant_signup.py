@@ -35,10 +35,10 @@ def signup_values(
     violations: list[FieldViolation] = []
     values: dict[str, object] = {}
     if "mode" in fields:
-        mode = SIGNUP_MODE_NAMES.get(policy.mode)
-        if mode is None:
+        chosen = SIGNUP_MODE_NAMES.get(policy.mode)
+        if chosen is None:
             violations.append(FieldViolation(f"{prefix}mode", "must be OPEN, INVITE_ONLY or EMAIL_DOMAINS"))
-        values["signup_mode"] = mode
+        values["signup_mode"] = chosen
     if "email_domains" in fields:
         domains = list(dict.fromkeys(normalize_domain(d) for d in policy.email_domains))
         if len(domains) > MAX_SIGNUP_DOMAINS:

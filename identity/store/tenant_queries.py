@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import RowMapping, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,10 +69,10 @@ def _select() -> Select[tuple[object, ...]]:
     )
 
 
-def _row(mapping: Mapping[str, object]) -> TenantRow:
+def _row(mapping: RowMapping) -> TenantRow:
     values = dict(mapping)
-    values["signup_domains"] = tuple(values.get("signup_domains") or ())  # type: ignore[call-overload]
-    return TenantRow(**values)  # type: ignore[arg-type]
+    values["signup_domains"] = tuple(values.get("signup_domains") or ())
+    return TenantRow(**values)
 
 
 async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool = False) -> TenantRow | None:
