@@ -135,7 +135,6 @@ async def run() -> Report:
                 "CHATMESH_SEED_CHANNEL_API_KEY": "sk-bench",
                 "CHATMESH_SEED_CHANNEL_MODELS": json.dumps([MODEL]),
                 "CHATMESH_GATEWAY_RATE_LIMITS": "[]",
-                "CHATMESH_ORCHESTRATOR_TENANT_CONCURRENCY": "256",
                 "CHATMESH_LOG_LEVEL": "WARNING",
             },
         )

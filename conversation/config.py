@@ -42,6 +42,12 @@ class ConversationConfig(BaseSettings):
     generation_shutdown_seconds: float = Field(default=5.0, ge=0)
     # Name a conversation with a background model call after its first exchange.
     auto_title: bool = True
+    # turn-limits: seconds between refreshes of a running turn's heartbeat, seconds it outlives
+    # its last refresh (a turn of a dead process is known lost then), and seconds between sweeps
+    # that close lost turns (also run at start). A lost turn is closed within about ttl + sweep.
+    generation_heartbeat_seconds: float = Field(default=3.0, gt=0)
+    generation_heartbeat_ttl_seconds: float = Field(default=10.0, gt=0)
+    generation_sweep_seconds: float = Field(default=5.0, gt=0)
 
 
 def load_conversation_config(**overrides: object) -> ConversationConfig:

@@ -99,6 +99,15 @@ class EventLog:
             pipe.expire(key, ttl)
             await pipe.execute()
 
+    async def last_sequence(self, generation_id: str) -> int | None:
+        """Sequence of the newest event stored for the generation; None when its log is gone."""
+        found: Any = await self._redis.xrevrange(self.key(generation_id), count=1)
+        if not found:
+            return None
+        entry_id = found[0][0]
+        entry_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        return int(entry_id.partition("-")[2])
+
     async def exists(self, generation_id: str) -> bool:
         return bool(await self._redis.exists(self.key(generation_id)))
 

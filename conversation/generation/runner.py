@@ -5,6 +5,13 @@ The turn's messages are written alongside (the ``write`` it is given), not befor
 model call and the first deltas do not wait for the database. Saves of the answer wait for
 that write; if it fails, the model call is cancelled and the turn ends with ``error``.
 
+The orchestrator admits the turn or refuses it (its users' and tenants' concurrent-turn
+limits, its own capacity) before its first event. Until then nothing of the turn is stored:
+a RESOURCE_EXHAUSTED before the first event rejects ``admitted`` with that error (the
+caller answers with it, HTTP 429 with Retry-After), and the turn leaves no trace. Once
+admitted, the ``started`` event goes first into the event log and the turn's messages are
+written.
+
 Stop (local or from another instance via :class:`StopSignals`) cancels the gRPC stream at
 once and tells the orchestrator to Cancel, so the model call ends within a second; the turn
 then ends with ``done`` / CANCELLED and the text that had streamed. A failure (mid-stream
@@ -25,6 +32,7 @@ import grpc
 from chatmesh.conversation.v1 import messages_pb2, resources_pb2
 from chatmesh.orchestrator.v1 import generation_pb2
 from google.rpc import code_pb2
+from redis.exceptions import RedisError
 
 from conversation.generation.answer import Answer, Ending, finish_reason_of
 from conversation.generation.event_log import EventLog, event_id
@@ -69,6 +77,7 @@ class TurnRunner:
         write: Callable[[], Awaitable[None]],
         sequence: int = 1,
         feed: TurnFeed | None = None,
+        opening: messages_pb2.GenerationEvent | None = None,
     ) -> None:
         self.turn = turn
         self._events = events
@@ -93,6 +102,11 @@ class TurnRunner:
         self._started = time.monotonic()
         self._first_token: float | None = None
         self._saving: asyncio.Task[None] | None = None
+        self._opening = opening
+        self._refused = False
+        # Resolved once the orchestrator admitted the turn; rejected with its refusal otherwise.
+        self.admitted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.admitted.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     @property
     def draft_row(self) -> GenerationRow:
@@ -137,12 +151,28 @@ class TurnRunner:
             if self._feed is not None:
                 self._feed.close()
 
+    async def _admit(self) -> None:
+        """The turn goes ahead: its ``started`` event first in the log, its messages written."""
+        if self.admitted.done():
+            return
+        if self._opening is not None:
+            if self._feed is not None:
+                self._feed.publish(1, self._opening)
+            await self._events.append(1, self._opening)
+        self._write_task = asyncio.get_running_loop().create_task(self._write())
+        self.admitted.set_result(None)
+
+    async def _close(self, ending: Ending, started: float) -> None:
+        await self._admit()
+        await self._end(ending, started)
+
     async def _run(self) -> None:
         started = self._started = time.monotonic()
         self._stops.register(self.turn.generation_id, self.stop)
-        self._write_task = asyncio.get_running_loop().create_task(self._write())
         try:
             ending = await self._stream()
+            if ending is None:  # refused by the orchestrator: nothing to store
+                return
         except asyncio.CancelledError:
             ending = Ending(
                 "failed" if not self._answer.has_output else "incomplete",
@@ -151,19 +181,19 @@ class TurnRunner:
                 "SERVICE_SHUTTING_DOWN",
                 "the service stopped during the answer",
             )
-            await asyncio.shield(self._end(ending, started))
+            await asyncio.shield(self._close(ending, started))
             raise
         except Exception:
             log.exception("generation failed", extra={"generation_id": self.turn.generation_id})
             ending = self._failure(code_pb2.INTERNAL, "INTERNAL", "the answer could not be completed")
         finally:
             self._stops.unregister(self.turn.generation_id)
-        await self._end(ending, started)
+        await self._close(ending, started)
         if self._cancel_task is not None:
             with contextlib.suppress(Exception):
                 await self._cancel_task
 
-    async def _stream(self) -> Ending:
+    async def _stream(self) -> Ending | None:
         turn = self.turn
         try:
             window = await self._context.complete(self._plan)
@@ -192,6 +222,9 @@ class TurnRunner:
             if self._stopping:
                 return _STOPPED
             remote = error_from_rpc(exc)
+            if not self.admitted.done() and exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                self.admitted.set_exception(remote)
+                return None
             reason = remote.reason if remote.reason != "UNKNOWN" else "ORCHESTRATOR_FAILED"
             return self._failure(exc.code().value[0], reason, remote.message or "the model call failed")
         except asyncio.CancelledError:
@@ -204,8 +237,13 @@ class TurnRunner:
         return self._failure(code_pb2.UNAVAILABLE, "STREAM_ENDED", "the answer ended without a final event")
 
     async def _apply(self, response: generation_pb2.GenerateResponse) -> Ending | None:
+        await self._admit()
         event = self._answer.apply(response)
         if self._first_token is None and event is not None and event.HasField("delta"):
+            # A client that saw text may stop the turn through any instance: the turn's rows
+            # are committed by then (the write began at admission; with a real model it has
+            # long finished when the first token arrives, so this rarely waits).
+            await self._stored.wait()
             self._first_token = time.monotonic() - self._started
         if event is not None:
             await self._append(event)
@@ -266,7 +304,10 @@ class TurnRunner:
                 conversation_id=self.turn.conversation_id,
                 parts=[resources_pb2.ContentPart(text=self._answer.content)] if self._answer.content else [],
             )
-        await self._append(terminal_event(ending, message))
+        try:
+            await self._append(terminal_event(ending, message))
+        except RedisError:  # e.g. a sweep took this turn for lost and closed its log meanwhile
+            log.warning("could not append the last event", extra={"generation_id": self.turn.generation_id})
 
     async def _append(self, event: messages_pb2.GenerationEvent) -> None:
         self._sequence += 1

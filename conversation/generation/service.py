@@ -1,8 +1,9 @@
 """Starting, following, stopping and finishing turns: what the generation RPCs call.
 
 Starting a turn (conversation.generation.turns) checks the request and fits the history,
-puts the ``started`` event (every id a client needs to reconnect) first in the event log,
-and launches a :class:`TurnRunner` task whose model call starts at once, while the user
+launches a :class:`TurnRunner` task whose model call starts at once and, once the
+orchestrator admitted the turn (its refusal is the caller's error, see runner.py), puts the
+``started`` event (every id a client needs to reconnect) first in the event log, while the user
 message, the reserved assistant message (status streaming) and the generation row are
 written in one transaction alongside. The task belongs to this
 object, not to the RPC: a caller that disconnects only stops reading; the turn runs on and
@@ -30,8 +31,9 @@ from conversation.generation.background import BackgroundModel
 from conversation.generation.event_log import EventLog, EventLogLimits, parse_event_id
 from conversation.generation.feed import TurnFeed
 from conversation.generation.finals import final_event
+from conversation.generation.heartbeat import TurnHeartbeats
 from conversation.generation.records import TurnRecord
-from conversation.generation.recovery import run_recovery
+from conversation.generation.recovery import recover_lost_turns, run_recovery
 from conversation.generation.request import TurnIdentity
 from conversation.generation.runner import MessageConverter, TurnRunner
 from conversation.generation.stop import StopSignals
@@ -80,6 +82,11 @@ class Generations:
             ),
         )
         self.stops = StopSignals(redis)
+        self.heartbeats = TurnHeartbeats(
+            redis,
+            interval=config.generation_heartbeat_seconds,
+            ttl=config.generation_heartbeat_ttl_seconds,
+        )
         self.model = BackgroundModel(clients)
         self.context = ContextBuilder(sessions, WindowSizes(clients), self.model)
         self.titles = Titles(sessions, self.model)
@@ -90,7 +97,23 @@ class Generations:
 
     async def start(self) -> None:
         await self.stops.start()
-        self.spawn(run_recovery(self._sessions, self.events, self.events.limits.running_ttl_seconds))
+        await self.heartbeats.start()
+        self.spawn(
+            run_recovery(
+                self._sessions,
+                self.events,
+                self.heartbeats,
+                self._to_message,
+                self._config.generation_heartbeat_ttl_seconds,
+                self._config.generation_sweep_seconds,
+            )
+        )
+
+    async def recover_lost(self, lost_after_seconds: float) -> int:
+        """Close the turns (of any instance) whose heartbeat is gone; returns how many."""
+        return await recover_lost_turns(
+            self._sessions, self.events, self.heartbeats, self._to_message, lost_after_seconds
+        )
 
     async def close(self) -> None:
         """Let running turns finish for a grace period, then cancel them (they store what they have)."""
@@ -104,6 +127,7 @@ class Generations:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await self.heartbeats.close()
         await self.stops.close()
 
     async def begin(self, owner: Owner, turn: NewTurn) -> GenerationRow:
@@ -122,11 +146,10 @@ class Generations:
         # The model this turn will use (the request's, else the conversation's), refused here with
         # a clear error when the caller's API key may not use it; model_router enforces it again.
         require_model(current_principal(), plan.model)
-        started = started_event(draft)
-        await self.events.append(1, started)
-        feed = TurnFeed()
-        feed.publish(1, started)
-        self._launch(owner, draft, turn, plan, feed)
+        runner = self._launch(owner, draft, turn, plan, TurnFeed(), started_event(draft))
+        # turn-limits: the orchestrator's refusal (concurrent-turn limits, load shedding) is the
+        # caller's error; the turn then stored nothing.
+        await asyncio.shield(runner.admitted)
         return draft.generation
 
     async def _write(self, owner: Owner, turn: NewTurn, draft: Draft) -> None:
@@ -139,7 +162,15 @@ class Generations:
                 session, owner.tenant_id, str(turn.conversation_id), turn.request_id
             )
 
-    def _launch(self, owner: Owner, draft: Draft, turn: NewTurn, plan: Plan, feed: TurnFeed) -> None:
+    def _launch(
+        self,
+        owner: Owner,
+        draft: Draft,
+        turn: NewTurn,
+        plan: Plan,
+        feed: TurnFeed,
+        started: messages_pb2.GenerationEvent,
+    ) -> TurnRunner:
         row = draft.generation
         identity = TurnIdentity(
             generation_id=row.id,
@@ -172,17 +203,21 @@ class Generations:
             plan=plan,
             write=functools.partial(self._write, owner, turn, draft),
             feed=feed,
+            opening=started,
         )
         task = asyncio.get_running_loop().create_task(runner.run(), name=f"generation-{row.id}")
         self._runners[row.id] = (runner, task)
+        self.heartbeats.add(row.id)
         self._feeds[row.id] = feed
         # Only a send that opens an untitled conversation may title it; every other turn skips
         # the check's database read (the title is checked again, under the write, when it is set).
         opening = turn.kind == "send" and not plan.conversation.title and len(plan.messages) <= 1
         task.add_done_callback(lambda _: self._finished(runner, opening))
+        return runner
 
     def _finished(self, runner: TurnRunner, opening: bool) -> None:
         self._runners.pop(runner.turn.generation_id, None)
+        self.heartbeats.remove(runner.turn.generation_id)
         self._feeds.pop(runner.turn.generation_id, None)
         ending: Ending | None = runner.ending
         if opening and self._config.auto_title and ending is not None and ending.status == "complete":

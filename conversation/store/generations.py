@@ -208,15 +208,17 @@ async def running_generations(
 
 async def finish_generation(
     session: AsyncSession, generation_id: str, status: str, *, model: str = "", error: str = ""
-) -> None:
+) -> bool:
+    """Marks a running generation ended; False when it was no longer running."""
     values: dict[str, object] = {"status": status, "error": error, "finished_at": func.now()}
     if model:
         values["model"] = model
-    await session.execute(
+    result = await session.execute(
         update(generations)
         .where(generations.c.id == generation_id, generations.c.status == "running")
         .values(**values)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def stale_generations(

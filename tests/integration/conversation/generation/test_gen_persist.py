@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from chatmesh.conversation.v1 import messages_pb2
+from google.rpc import code_pb2
 
 from conversation.config import ConversationConfig
-from conversation.generation.recovery import recover_lost_turns
 from conversation.generation.service import Generations
 from mesh.config import Settings
 from tests.fakes.orchestrator_fake import Script
@@ -66,10 +66,26 @@ async def test_a_turn_lost_with_its_instance_is_closed(chat: Chat) -> None:
     conversation_id, started = await start_held_turn(chat)
     generations = chat.deps.generations
     assert isinstance(generations, Generations) and chat.deps.redis is not None
-    await chat.deps.redis.delete(generations.events.key(started.generation_id))
-    closed = await recover_lost_turns(chat.deps.sessions, generations.events, older_than_seconds=0)
-    assert closed == 1
+    # As if its process died: nobody refreshes the turn's heartbeat and the key expires.
+    generations.heartbeats.remove(started.generation_id)
+    await chat.deps.redis.delete(generations.heartbeats.key(started.generation_id))
+    assert await generations.recover_lost(lost_after_seconds=0) == 1
+    assert await generations.recover_lost(lost_after_seconds=0) == 0  # closed once
     assert await chat.generation_status(started.generation_id) in ("incomplete", "failed")
     row = await chat.message(conversation_id, started.started.assistant_message_id)
     assert row.status in ("incomplete", "failed") and row.finish_reason == "error"
+    # A reader that comes back finds the turn ended with an error event, not streaming forever.
+    events = [event async for event in generations.events.read(started.generation_id)]
+    assert events[-1].error.status.code == code_pb2.UNAVAILABLE
+    assert "kept" in events[-1].error.status.message
+    await stop(chat, conversation_id, started.generation_id)
+
+
+async def test_a_running_turn_keeps_its_heartbeat_and_is_not_closed(chat: Chat) -> None:
+    conversation_id, started = await start_held_turn(chat)
+    generations = chat.deps.generations
+    assert isinstance(generations, Generations)
+    await generations.heartbeats.beat()
+    assert await generations.recover_lost(lost_after_seconds=0) == 0
+    assert await chat.generation_status(started.generation_id) == "running"
     await stop(chat, conversation_id, started.generation_id)
