@@ -49,6 +49,8 @@ class NotificationSettings(BaseSettings):
     # Page sizes of the List RPCs.
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
+    # Shortest digest window a user may choose (seconds).
+    min_digest_window_seconds: int = Field(default=60, ge=1)
     # Largest SendBatch.
     max_batch_recipients: int = Field(default=10_000, ge=1)
     # Consume identity/model_router events into triggered notifications.

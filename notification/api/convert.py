@@ -143,17 +143,19 @@ def template_to_pb(
 
 def preferences_to_pb(user_id: str, value: Preferences, updated: Any) -> prefs_pb.Preferences:
     out = prefs_pb.Preferences(user_id=user_id, muted=value.muted, locale=value.locale)
-    for category, channels in sorted(value.categories.items()):
-        out.categories.append(
-            prefs_pb.CategoryPreference(
-                category=category,
-                channels=[
-                    prefs_pb.ChannelPreference(channel=CHANNEL_TO_PB[name], enabled=enabled)
-                    for name, enabled in sorted(channels.items())
-                    if name in CHANNEL_TO_PB
-                ],
-            )
+    for category in sorted(set(value.categories) | set(value.digests)):
+        channels = value.categories.get(category, {})
+        entry = prefs_pb.CategoryPreference(
+            category=category,
+            channels=[
+                prefs_pb.ChannelPreference(channel=CHANNEL_TO_PB[name], enabled=enabled)
+                for name, enabled in sorted(channels.items())
+                if name in CHANNEL_TO_PB
+            ],
         )
+        if value.digests.get(category):
+            entry.digest_window.seconds = value.digests[category]
+        out.categories.append(entry)
     if value.quiet_hours is not None:
         q = value.quiet_hours
         out.quiet_hours.CopyFrom(prefs_pb.QuietHours(start=q.start, end=q.end, time_zone=q.time_zone))

@@ -23,9 +23,13 @@ __all__ = ["PreferencesApi"]
 
 _PATHS = ("muted", "categories", "quiet_hours", "locale")
 MAX_CATEGORIES = 100
+MAX_DIGEST_SECONDS = 7 * 24 * 3600
 
 
-def _categories(given: Any, problems: list[FieldViolation]) -> dict[str, dict[str, bool]]:
+def _categories(
+    given: Any, problems: list[FieldViolation], digests: dict[str, int], min_digest: int
+) -> dict[str, dict[str, bool]]:
+    """Channel switches per category; digest windows (0 = none) are collected into ``digests``."""
     result: dict[str, dict[str, bool]] = {}
     for i, entry in enumerate(given):
         where = f"preferences.categories[{i}]"
@@ -43,6 +47,13 @@ def _categories(given: Any, problems: list[FieldViolation]) -> dict[str, dict[st
                 continue
             switches[channel.value] = switch.enabled
         result[entry.category] = switches
+        if entry.HasField("digest_window"):
+            seconds = entry.digest_window.seconds
+            if seconds and not min_digest <= seconds <= MAX_DIGEST_SECONDS:
+                problems.append(
+                    FieldViolation(f"{where}.digest_window", f"must be between {min_digest} s and 7 days")
+                )
+            digests[entry.category] = seconds
     if len(result) > MAX_CATEGORIES:
         problems.append(FieldViolation("preferences.categories", f"at most {MAX_CATEGORIES} categories"))
     return result
@@ -83,7 +94,12 @@ class PreferencesApi:
         given = request.preferences
         paths = list(request.update_mask.paths) or [f.name for f, _ in given.ListFields() if f.name in _PATHS]
         problems = [FieldViolation("update_mask", f"cannot update {p!r}") for p in paths if p not in _PATHS]
-        categories = _categories(given.categories, problems) if "categories" in paths else {}
+        digests: dict[str, int] = {}
+        categories = (
+            _categories(given.categories, problems, digests, self.deps.config.min_digest_window_seconds)
+            if "categories" in paths
+            else {}
+        )
         quiet = (
             _quiet(given.quiet_hours, given.HasField("quiet_hours"), problems)
             if "quiet_hours" in paths
@@ -102,7 +118,12 @@ class PreferencesApi:
             if "muted" in paths:
                 current = replace(current, muted=given.muted)
             if "categories" in paths:
-                current = replace(current, categories={**current.categories, **categories})
+                merged = {**current.digests, **digests}
+                current = replace(
+                    current,
+                    categories={**current.categories, **categories},
+                    digests={k: v for k, v in merged.items() if v},
+                )
             if "quiet_hours" in paths:
                 current = replace(current, quiet_hours=quiet)
             if "locale" in paths:
@@ -116,6 +137,7 @@ class PreferencesApi:
                     "categories": current.categories,
                     "quiet_hours": quiet_to_json(current.quiet_hours),
                     "locale": current.locale,
+                    "digests": current.digests,
                     "updated_at": now,
                 },
             )

@@ -1,4 +1,4 @@
-"""Queues notifications whose send time came (scheduled sends, quiet hours) in periodic sweeps.
+"""Queues notifications whose send time came (scheduled sends, quiet hours, digests) in periodic sweeps.
 
 Due rows are locked with SKIP LOCKED, so several instances sweep without queueing one
 row twice; the row's ``enqueued`` flag and its NotificationQueued event commit together.
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notification.delivery.digests import collapse
 from notification.store import notifications as store
 from notification.store import queue
 
@@ -34,8 +35,13 @@ class Scheduler:
         while True:
             async with self._sessions.begin() as db:
                 due = await store.due_unqueued(db, datetime.now(UTC), _SWEEP)
-                await queue.enqueue(db, due)
-                await store.set_enqueued(db, [row.id for row in due])
+                ready = [row for row in due if row.digest_key is None]
+                for key in sorted({row.digest_key for row in due if row.digest_key is not None}):
+                    carrier = await collapse(db, key)
+                    if carrier is not None:
+                        ready.append(carrier)
+                await queue.enqueue(db, ready)
+                await store.set_enqueued(db, [row.id for row in ready])
             total += len(due)
             if len(due) < _SWEEP:
                 return total

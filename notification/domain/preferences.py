@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notification.domain.kinds import SECURITY_CATEGORIES, Channel, Priority
 
-__all__ = ["Decision", "Preferences", "QuietHours", "decide", "parse_clock", "parse_zone"]
+__all__ = [
+    "Decision",
+    "Preferences",
+    "QuietHours",
+    "decide",
+    "digest_window_end",
+    "parse_clock",
+    "parse_zone",
+]
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
@@ -35,13 +43,16 @@ class Preferences:
     categories: dict[str, dict[str, bool]] = field(default_factory=dict)
     quiet_hours: QuietHours | None = None
     locale: str = ""
+    # category -> digest window in seconds
+    digests: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
     reason: str = ""
-    send_at: datetime | None = None  # set when quiet hours hold the notification
+    send_at: datetime | None = None  # set when quiet hours or a digest hold the notification
+    digest: bool = False  # collected with the others of its window into one message
 
 
 def valid_category(name: str) -> bool:
@@ -91,7 +102,18 @@ def decide(
         return Decision(False, "the recipient muted notifications")
     if prefs.categories.get(category, {}).get(channel.value, True) is False:
         return Decision(False, f"the recipient turned off {category} on {channel.value}")
-    if channel is Channel.IN_APP or priority is Priority.HIGH or prefs.quiet_hours is None:
+    if channel is Channel.IN_APP or priority is Priority.HIGH:
         return Decision(True)
-    until = _quiet_until(prefs.quiet_hours, now)
+    window = prefs.digests.get(category, 0) if channel in (Channel.EMAIL, Channel.SMS) else 0
+    send_at = digest_window_end(window, now) if window else now
+    until = _quiet_until(prefs.quiet_hours, send_at) if prefs.quiet_hours is not None else None
+    if window:
+        return Decision(True, "held for the digest", send_at=until or send_at, digest=True)
     return Decision(True, "held for quiet hours", send_at=until) if until else Decision(True)
+
+
+def digest_window_end(window_seconds: int, now: datetime) -> datetime:
+    """End of the window ``now`` falls in; windows are aligned to the epoch so every
+    notification of one window (on any instance) gets the same end, hence one digest."""
+    stamp = now.timestamp()
+    return datetime.fromtimestamp((stamp // window_seconds + 1) * window_seconds, tz=UTC)

@@ -15,7 +15,13 @@ def preferences_from_row(row: Row[Any] | None) -> Preferences:
     if row is None:
         return Preferences()
     quiet = QuietHours(**row.quiet_hours) if row.quiet_hours else None
-    return Preferences(muted=row.muted, categories=dict(row.categories), quiet_hours=quiet, locale=row.locale)
+    return Preferences(
+        muted=row.muted,
+        categories=dict(row.categories),
+        quiet_hours=quiet,
+        locale=row.locale,
+        digests={k: int(v) for k, v in (row.digests or {}).items()},
+    )
 
 
 def quiet_to_json(quiet: QuietHours | None) -> dict[str, str] | None:

@@ -104,6 +104,11 @@ def _row(
         "idempotency_key": who.key,
         "batch_id": batch_id,
         "enqueued": (status is Status.PENDING or inbox_now) and send_at <= now,
+        "digest_key": (
+            f"{out.tenant_id}:{who.user_id}:{category}:{out.channel.value}:{int(send_at.timestamp())}"
+            if decision.digest and status is Status.PENDING
+            else None
+        ),
         "created_at": now,
         "send_at": send_at,
     }

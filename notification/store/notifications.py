@@ -35,7 +35,7 @@ async def insert_many(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[
     if not rows:
         return []
     columns: set[str] = set().union(*(r.keys() for r in rows))
-    defaults = {"attempts": 0, "provider": "", "sent_at": None, "delivered_at": None}
+    defaults = {"attempts": 0, "provider": "", "sent_at": None, "delivered_at": None, "digest_key": None}
     uniform = [{k: r.get(k, defaults.get(k)) for k in columns} for r in rows]
     # Parameters as a list (executemany): SQLAlchemy batches them into multi-row INSERTs from
     # a cached statement, where .values(rows) would compile a new 1,000-row statement each time.
@@ -138,11 +138,24 @@ async def mark_status(db: AsyncSession, nid: uuid.UUID, **values: Any) -> None:
 async def due_unqueued(db: AsyncSession, now: datetime, limit: int) -> list[Row[Any]]:
     """Scheduled notifications that came due, locked so only one sweeper enqueues each."""
     query = (
-        select(n.c.id, n.c.tenant_id, n.c.user_id, n.c.channel, n.c.priority)
+        select(n.c.id, n.c.tenant_id, n.c.user_id, n.c.channel, n.c.priority, n.c.digest_key)
         .where(n.c.status == "pending", n.c.enqueued.is_(False), n.c.send_at <= now)
         .order_by(n.c.send_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
+    )
+    result: Any = await db.execute(query)
+    return list(result.all())
+
+
+async def digest_members(db: AsyncSession, digest_key: str) -> list[Row[Any]]:
+    """Every notification still waiting in one digest, oldest first, locked (waiting for a
+    sweeper that holds some of them, which then leaves nothing pending here)."""
+    query = (
+        select(n)
+        .where(n.c.digest_key == digest_key, n.c.status == "pending", n.c.enqueued.is_(False))
+        .order_by(n.c.created_at, n.c.id)
+        .with_for_update()
     )
     result: Any = await db.execute(query)
     return list(result.all())

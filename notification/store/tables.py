@@ -63,6 +63,8 @@ notifications = Table(
     Column("idempotency_key", Text, nullable=True),
     Column("batch_id", UUID(as_uuid=True), nullable=True),
     Column("enqueued", Boolean, nullable=False, server_default=text("false")),
+    # Same value for every notification collected into one digest (user, category, channel, window end).
+    Column("digest_key", Text, nullable=True),
     _now("created_at"),
     Column("send_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True), nullable=True),
@@ -79,6 +81,7 @@ notifications = Table(
     ),
     Index("ix_notifications_due", "send_at", postgresql_where=text("NOT enqueued AND status = 'pending'")),
     Index("ix_notifications_batch", "batch_id", postgresql_where=text("batch_id IS NOT NULL")),
+    Index("ix_notifications_digest", "digest_key", postgresql_where=text("digest_key IS NOT NULL")),
     Index("ix_notifications_tenant_created", "tenant_id", "created_at"),
 )
 
@@ -121,6 +124,7 @@ preferences = Table(
     Column("muted", Boolean, nullable=False, server_default=text("false")),
     Column("categories", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("quiet_hours", JSONB, nullable=True),
+    Column("digests", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("locale", Text, nullable=False, server_default=""),
     _now("updated_at"),
     PrimaryKeyConstraint("tenant_id", "user_id"),

@@ -53,3 +53,23 @@ def test_status_only_moves_forward() -> None:
     assert not can_move(Status.BOUNCED, Status.DELIVERED)
     assert not can_move(Status.DELIVERED, Status.SENT)
     assert not can_move(Status.FAILED, Status.PENDING)
+
+
+def test_a_digest_category_waits_for_the_end_of_its_aligned_window() -> None:
+    prefs = Preferences(digests={"news": 3600})
+    held = decide(prefs, "news", Channel.EMAIL, Priority.NORMAL, NOON_UTC.replace(minute=20))
+    assert held.digest and held.send_at == datetime(2026, 12, 6, 13, 0, tzinfo=UTC)
+    assert not decide(prefs, "news", Channel.IN_APP, Priority.NORMAL, NOON_UTC).digest
+    assert not decide(prefs, "news", Channel.EMAIL, Priority.HIGH, NOON_UTC).digest
+    assert not decide(
+        Preferences(digests={"security": 3600}), "security", Channel.EMAIL, Priority.NORMAL, NOON_UTC
+    ).digest
+
+
+def test_a_digest_lists_every_item_once_and_counts_them_in_the_subject() -> None:
+    from notification.domain.digest import compose
+
+    subject, body = compose([("a", "first"), ("b", "second\n")])
+    assert subject == "2 notifications: a"
+    assert body == "* a\nfirst\n\n* b\nsecond\n"
+    assert compose([("only", "one")]) == ("only", "one")

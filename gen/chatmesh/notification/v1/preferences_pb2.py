@@ -23,31 +23,32 @@ _sym_db = _symbol_database.Default()
 
 
 from chatmesh.notification.v1 import notifications_pb2 as chatmesh_dot_notification_dot_v1_dot_notifications__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*chatmesh/notification/v1/preferences.proto\x12\x18\x63hatmesh.notification.v1\x1a,chatmesh/notification/v1/notifications.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x01\n\x0bPreferences\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05muted\x18\x02 \x01(\x08\x12@\n\ncategories\x18\x03 \x03(\x0b\x32,.chatmesh.notification.v1.CategoryPreference\x12\x39\n\x0bquiet_hours\x18\x04 \x01(\x0b\x32$.chatmesh.notification.v1.QuietHours\x12\x0e\n\x06locale\x18\x05 \x01(\t\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x12\x43\x61tegoryPreference\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12=\n\x08\x63hannels\x18\x02 \x03(\x0b\x32+.chatmesh.notification.v1.ChannelPreference\"d\n\x11\x43hannelPreference\x12>\n\x07\x63hannel\x18\x01 \x01(\x0e\x32-.chatmesh.notification.v1.NotificationChannel\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\";\n\nQuietHours\x12\r\n\x05start\x18\x01 \x01(\t\x12\x0b\n\x03\x65nd\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\"(\n\x15GetPreferencesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"T\n\x16GetPreferencesResponse\x12:\n\x0bpreferences\x18\x01 \x01(\x0b\x32%.chatmesh.notification.v1.Preferences\"\x98\x01\n\x18UpdatePreferencesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12:\n\x0bpreferences\x18\x02 \x01(\x0b\x32%.chatmesh.notification.v1.Preferences\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"W\n\x19UpdatePreferencesResponse\x12:\n\x0bpreferences\x18\x01 \x01(\x0b\x32%.chatmesh.notification.v1.Preferencesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*chatmesh/notification/v1/preferences.proto\x12\x18\x63hatmesh.notification.v1\x1a,chatmesh/notification/v1/notifications.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x01\n\x0bPreferences\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05muted\x18\x02 \x01(\x08\x12@\n\ncategories\x18\x03 \x03(\x0b\x32,.chatmesh.notification.v1.CategoryPreference\x12\x39\n\x0bquiet_hours\x18\x04 \x01(\x0b\x32$.chatmesh.notification.v1.QuietHours\x12\x0e\n\x06locale\x18\x05 \x01(\t\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x97\x01\n\x12\x43\x61tegoryPreference\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12=\n\x08\x63hannels\x18\x02 \x03(\x0b\x32+.chatmesh.notification.v1.ChannelPreference\x12\x30\n\rdigest_window\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"d\n\x11\x43hannelPreference\x12>\n\x07\x63hannel\x18\x01 \x01(\x0e\x32-.chatmesh.notification.v1.NotificationChannel\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\";\n\nQuietHours\x12\r\n\x05start\x18\x01 \x01(\t\x12\x0b\n\x03\x65nd\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\"(\n\x15GetPreferencesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"T\n\x16GetPreferencesResponse\x12:\n\x0bpreferences\x18\x01 \x01(\x0b\x32%.chatmesh.notification.v1.Preferences\"\x98\x01\n\x18UpdatePreferencesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12:\n\x0bpreferences\x18\x02 \x01(\x0b\x32%.chatmesh.notification.v1.Preferences\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"W\n\x19UpdatePreferencesResponse\x12:\n\x0bpreferences\x18\x01 \x01(\x0b\x32%.chatmesh.notification.v1.Preferencesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatmesh.notification.v1.preferences_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PREFERENCES']._serialized_start=186
-  _globals['_PREFERENCES']._serialized_end=421
-  _globals['_CATEGORYPREFERENCE']._serialized_start=423
-  _globals['_CATEGORYPREFERENCE']._serialized_end=524
-  _globals['_CHANNELPREFERENCE']._serialized_start=526
-  _globals['_CHANNELPREFERENCE']._serialized_end=626
-  _globals['_QUIETHOURS']._serialized_start=628
-  _globals['_QUIETHOURS']._serialized_end=687
-  _globals['_GETPREFERENCESREQUEST']._serialized_start=689
-  _globals['_GETPREFERENCESREQUEST']._serialized_end=729
-  _globals['_GETPREFERENCESRESPONSE']._serialized_start=731
-  _globals['_GETPREFERENCESRESPONSE']._serialized_end=815
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=818
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=970
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=972
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1059
+  _globals['_PREFERENCES']._serialized_start=218
+  _globals['_PREFERENCES']._serialized_end=453
+  _globals['_CATEGORYPREFERENCE']._serialized_start=456
+  _globals['_CATEGORYPREFERENCE']._serialized_end=607
+  _globals['_CHANNELPREFERENCE']._serialized_start=609
+  _globals['_CHANNELPREFERENCE']._serialized_end=709
+  _globals['_QUIETHOURS']._serialized_start=711
+  _globals['_QUIETHOURS']._serialized_end=770
+  _globals['_GETPREFERENCESREQUEST']._serialized_start=772
+  _globals['_GETPREFERENCESREQUEST']._serialized_end=812
+  _globals['_GETPREFERENCESRESPONSE']._serialized_start=814
+  _globals['_GETPREFERENCESRESPONSE']._serialized_end=898
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=901
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=1053
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=1055
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1142
 # @@protoc_insertion_point(module_scope)

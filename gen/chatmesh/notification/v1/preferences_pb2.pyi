@@ -1,6 +1,7 @@
 import datetime
 
 from chatmesh.notification.v1 import notifications_pb2 as _notifications_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -28,12 +29,14 @@ class Preferences(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., muted: _Optional[bool] = ..., categories: _Optional[_Iterable[_Union[CategoryPreference, _Mapping]]] = ..., quiet_hours: _Optional[_Union[QuietHours, _Mapping]] = ..., locale: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CategoryPreference(_message.Message):
-    __slots__ = ("category", "channels")
+    __slots__ = ("category", "channels", "digest_window")
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_WINDOW_FIELD_NUMBER: _ClassVar[int]
     category: str
     channels: _containers.RepeatedCompositeFieldContainer[ChannelPreference]
-    def __init__(self, category: _Optional[str] = ..., channels: _Optional[_Iterable[_Union[ChannelPreference, _Mapping]]] = ...) -> None: ...
+    digest_window: _duration_pb2.Duration
+    def __init__(self, category: _Optional[str] = ..., channels: _Optional[_Iterable[_Union[ChannelPreference, _Mapping]]] = ..., digest_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ChannelPreference(_message.Message):
     __slots__ = ("channel", "enabled")
