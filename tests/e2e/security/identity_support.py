@@ -19,7 +19,7 @@ import httpx
 import pytest
 from chatmesh.identity.v1 import identity_pb2_grpc
 
-from mesh.errors import error_from_rpc
+from tests.e2e.security.principal_support import bearer
 from tests.support.mesh_process import Mesh, MeshRun, make_mesh
 
 PASSWORD = "e2e-Passw0rd!"
@@ -72,10 +72,6 @@ class Probe:
         return str(created.json()["id"])
 
 
-def bearer(credential: str) -> list[tuple[str, str]]:
-    return [("authorization", f"Bearer {credential}")]
-
-
 def rpc_error(call: Any, request: Any, credential: str = "") -> grpc.RpcError:
     """The error a direct gRPC call ends with (the test fails if it succeeds)."""
     try:
@@ -83,17 +79,6 @@ def rpc_error(call: Any, request: Any, credential: str = "") -> grpc.RpcError:
     except grpc.RpcError as exc:
         return exc
     raise AssertionError(f"{call} succeeded but was expected to fail")
-
-
-def reason(error: grpc.RpcError) -> str:
-    return error_from_rpc(error).reason or ""
-
-
-def http_reason(response: httpx.Response) -> str:
-    for detail in response.json().get("details", []):
-        if "reason" in detail:
-            return str(detail["reason"])
-    return ""
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,9 @@ import pytest
 from chatmesh.identity.v1 import api_keys_pb2, auth_pb2, users_pb2
 from google.protobuf import field_mask_pb2
 
-from tests.e2e.security.identity_support import PASSWORD, Probe, http_reason, reason, rpc_error
+from tests.e2e.security.identity_support import PASSWORD, Probe, rpc_error
 from tests.e2e.security.identity_support import probe as probe
+from tests.e2e.security.principal_support import http_reason, reason
 
 pytestmark = pytest.mark.e2e
 
