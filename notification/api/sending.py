@@ -21,6 +21,7 @@ from notification.api.convert import (
 from notification.api.validate import check_email, check_key, check_phone, check_webhook_url
 from notification.domain.kinds import Channel
 from notification.domain.preferences import valid_category
+from notification.domain.templates import MAX_TEXT_CHARS
 from notification.sending.request import Addressee, Outgoing
 from notification.sending.service import send
 from notification.store import batches as batch_store
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["SendingApi"]
 
 _STATUS_FIELDS = ("pending", "sent", "delivered", "failed", "suppressed")
+MAX_SUBJECT_CHARS = 1000
+MAX_CONTENT_BYTES = 512 * 1024
 
 
 def _recipient_problems(channel: Channel | None, r: pb.Recipient, field: str) -> list[FieldViolation]:
@@ -57,6 +60,15 @@ def _common_problems(channel_pb: int, category: str, content: pb.NotificationCon
         problems.append(FieldViolation("category", "must be lowercase letters, digits, '_', '-' or '.'"))
     if not content.template_id and not (content.subject or content.body or content.html_body):
         problems.append(FieldViolation("content", "needs a template_id or a subject/body"))
+    for name, limit in (
+        ("subject", MAX_SUBJECT_CHARS),
+        ("body", MAX_TEXT_CHARS),
+        ("html_body", MAX_TEXT_CHARS),
+    ):
+        if len(getattr(content, name)) > limit:
+            problems.append(FieldViolation(f"content.{name}", f"is longer than {limit} characters"))
+    if content.ByteSize() > MAX_CONTENT_BYTES:
+        problems.append(FieldViolation("content", f"is larger than {MAX_CONTENT_BYTES} bytes"))
     return problems
 
 

@@ -119,6 +119,10 @@ async def test_a_bad_send_is_refused_with_every_problem_named(service: Service) 
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     _, _, details = parse_rpc_error(caught.value)
+    huge = _send(f"big-{uuid.uuid4()}", "big@example.com", subject="x" * 2000)
+    with pytest.raises(grpc.aio.AioRpcError) as too_big:
+        await service.stub.Send(huge, metadata=ADMIN)
+    assert too_big.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     fields = {v.field for d in details for v in getattr(d, "field_violations", [])}
     assert {"idempotency_key", "recipient.phone", "content"} <= fields
     async with service.deps.sessions() as db:
