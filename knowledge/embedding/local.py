@@ -3,15 +3,16 @@
 The model is loaded on first use (about 90 MB of weights, a fraction of a second) and shared
 by every LocalEmbedder of the process. Encoding is CPU-bound NumPy work (which releases the
 GIL), so it runs on worker threads owned by the embedder and the event loop keeps serving
-while a batch is encoded. Documents and queries have a worker each: document batches queue
-behind one another instead of competing for the cores, and a search's query never waits
-behind an ingestion job's batch.
+while a batch is encoded. Document batches of one call run in parallel on ``workers``
+threads (one per core, at most 2, each with one BLAS thread, see ``minilm``); queries have
+their own worker, so a search's query never waits behind an ingestion job's batches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,10 +50,13 @@ class LocalEmbedder:
     dimension = LOCAL_DIMENSION
     max_input_tokens = LOCAL_MAX_TOKENS
 
-    def __init__(self, *, batch_size: int = 32, model_dir: Path | None = None) -> None:
+    def __init__(
+        self, *, batch_size: int = 32, model_dir: Path | None = None, workers: int | None = None
+    ) -> None:
         self._batch_size = batch_size
         self._model_dir = model_dir
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-embedder")
+        workers = workers or max(1, min(2, os.cpu_count() or 1))
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="local-embedder")
         self._query_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-embedder-query")
 
     async def warm_up(self) -> None:
@@ -62,11 +66,9 @@ class LocalEmbedder:
     async def embed(self, texts: list[str], *, input_type: InputType = "document") -> list[list[float]]:
         loop = asyncio.get_running_loop()
         executor = self._query_executor if input_type == "query" else self._executor
-        out: list[list[float]] = []
-        for at in range(0, len(texts), self._batch_size):
-            batch = texts[at : at + self._batch_size]
-            out.extend(await loop.run_in_executor(executor, self._encode, batch))
-        return out
+        batches = [texts[at : at + self._batch_size] for at in range(0, len(texts), self._batch_size)]
+        done = await asyncio.gather(*(loop.run_in_executor(executor, self._encode, b) for b in batches))
+        return [vector for batch in done for vector in batch]
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         return _encoder(self._model_dir).encode(texts, batch_size=self._batch_size).tolist()
