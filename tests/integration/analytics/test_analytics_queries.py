@@ -159,3 +159,20 @@ async def test_dashboard_figures(stub: Any) -> None:
     assert 300 * 0.9 <= p50 <= 300 * 1.1 and 600 * 0.9 <= p99 <= 600 * 1.1
     admin = (await stub.GetDashboard(request, metadata=as_user("admin"))).dashboard
     assert admin.totals.requests == 9 and admin.totals.active_users == 2
+
+
+async def test_days_in_another_time_zone_come_from_hours(stub: Any) -> None:
+    """Tokyo days start at 15:00 UTC: alice's six hourly requests (00:00-05:00 UTC) fall in one."""
+    tokyo_day = DAY - timedelta(hours=9)  # 00:00 in Tokyo on DAY's date
+    response = await stub.GetUsage(
+        _usage(
+            start_time=_ts(tokyo_day),
+            end_time=_ts(tokyo_day + timedelta(days=2)),
+            granularity=usage_pb2.GRANULARITY_DAY,
+            time_zone="Asia/Tokyo",
+        ),
+        metadata=as_user("alice"),
+    )
+    points = response.series[0].points
+    assert [p.start_time.ToDatetime(tzinfo=UTC) for p in points] == [tokyo_day, tokyo_day + timedelta(days=1)]
+    assert [p.metrics.requests for p in points] == [6, 0]
