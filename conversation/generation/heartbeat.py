@@ -9,12 +9,13 @@ sweep (recovery.py) closes the turns whose key is gone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from mesh.tasks import cancel_and_wait
 
 __all__ = ["TurnHeartbeats"]
 
@@ -46,11 +47,8 @@ class TurnHeartbeats:
             self._task = asyncio.create_task(self._beating(), name="conversation-turn-heartbeats")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def beat(self) -> None:
         """Refresh the key of every running turn of this instance (one round trip)."""

@@ -11,7 +11,6 @@ stop counting within ``lease_seconds``. Without Redis the counts are kept in thi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from mesh.tasks import cancel_and_wait
 from orchestrator.generation.turn_limits import TurnLimits
 
 __all__ = ["Lease", "TurnLeases"]
@@ -91,11 +91,8 @@ class TurnLeases:
             self._task = asyncio.create_task(self._renewing(), name="orchestrator-turn-leases")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         for lease in list(self._held.values()):
             await self.release(lease)
 
