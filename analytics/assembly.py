@@ -17,6 +17,7 @@ from analytics.ingestion.consumer import usage_consumer
 from analytics.ingestion.ingestor import Ingestor
 from analytics.maintenance.periodic import Periodic
 from analytics.maintenance.retention import Maintenance
+from analytics.reports.jobs import ReportJobs
 from analytics.store.live import LiveCounters
 from mesh.db import session_factory
 
@@ -44,6 +45,7 @@ async def open_deps(
     deps.maintenance = Maintenance(engine, settings)
     deps.alerts = AlertEvaluator(deps.sessions, settings)
     deps.budgets = BudgetWatcher(deps.sessions)
+    deps.reports = ReportJobs(engine, deps.sessions, settings)
     if redis is not None:
         deps.consumer = usage_consumer(redis, deps.ingestor, settings, consumer_name=consumer_name)
     if background:
@@ -54,6 +56,7 @@ async def open_deps(
             ),
             Periodic("analytics-alerts", settings.alert_interval_seconds, deps.alerts.run_once),
             Periodic("analytics-budgets", settings.budget_interval_seconds, deps.budgets.run_once),
+            Periodic("analytics-reports", settings.report_interval_seconds, deps.reports.run_once),
         ]
         for task in deps.tasks:
             task.start()

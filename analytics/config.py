@@ -43,6 +43,9 @@ class AnalyticsSettings(BaseSettings):
     export_chunk_bytes: int = Field(default=64 * 1024, ge=1024)
     # Rows fetched per round trip while exporting.
     export_fetch_rows: int = Field(default=2000, ge=1)
+    # Days a finished report job's file is kept for download; seconds between job runs.
+    report_retention_days: int = Field(default=7, ge=1)
+    report_interval_seconds: float = Field(default=5.0, gt=0)
 
 
 def load_analytics_settings(**overrides: object) -> AnalyticsSettings:

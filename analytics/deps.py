@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from analytics.ingestion.ingestor import Ingestor
     from analytics.maintenance.periodic import Periodic
     from analytics.maintenance.retention import Maintenance
+    from analytics.reports.jobs import ReportJobs
     from analytics.store.live import LiveCounters
     from mesh.events import EventConsumer
 
@@ -32,4 +33,5 @@ class AnalyticsDeps:
     maintenance: Maintenance | None = None
     alerts: AlertEvaluator | None = None
     budgets: BudgetWatcher | None = None
+    reports: ReportJobs | None = None
     tasks: list[Periodic] = field(default_factory=list)

@@ -13,6 +13,7 @@
 - ``alert_rules`` / ``alert_events``: threshold alerts and their incidents.
 - ``budgets`` / ``budget_notices``: spend budgets, and which threshold of which period was
   already announced (the primary key makes each announcement happen once).
+- ``reports`` / ``report_chunks``: report jobs and their files, kept in pieces until they expire.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Double,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     SmallInteger,
     Table,
@@ -47,6 +49,8 @@ __all__ = [
     "metadata",
     "outbox",
     "processed_events",
+    "report_chunks",
+    "reports",
     "usage_events",
 ]
 
@@ -217,4 +221,35 @@ budget_notices = Table(
     Column("spent", BigInteger, nullable=False),
     Column("notified_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
     PrimaryKeyConstraint("budget_id", "period_start", "threshold", name="pk_budget_notices"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", UUID(as_uuid=True), server_default=text("gen_random_uuid()"), nullable=False),
+    Column("tenant_id", Text, nullable=False),
+    Column("requested_by", Text, nullable=False),
+    Column("spec", LargeBinary, nullable=False),
+    Column("scope", JSONB, server_default=text("'{}'::jsonb"), nullable=False),
+    Column("state", Text, server_default="pending", nullable=False),
+    Column("content_type", Text, server_default="", nullable=False),
+    Column("file_name", Text, server_default="", nullable=False),
+    Column("row_count", BigInteger, server_default=text("0"), nullable=False),
+    Column("size_bytes", BigInteger, server_default=text("0"), nullable=False),
+    Column("error_message", Text, server_default="", nullable=False),
+    Column("created_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("id", name="pk_reports"),
+    Index("ix_reports_owner_created", "tenant_id", "requested_by", "created_at"),
+    Index("ix_reports_state", "state", "created_at"),
+)
+
+report_chunks = Table(
+    "report_chunks",
+    metadata,
+    Column("report_id", UUID(as_uuid=True), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("report_id", "seq", name="pk_report_chunks"),
 )

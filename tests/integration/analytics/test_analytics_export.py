@@ -95,3 +95,75 @@ async def test_request_log_csv_streams_one_row_per_request(
             await _export(stub, "alice")
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "spec.type" in violations(caught.value)
+
+
+async def test_report_jobs_build_in_the_background_for_their_owner_only(
+    analytics_settings: Settings, deps: AnalyticsDeps
+) -> None:
+    model = f"m-{uuid.uuid4().hex[:6]}"
+    assert deps.ingestor is not None and deps.reports is not None
+    await deps.ingestor.apply(
+        [usage_envelope(START + timedelta(minutes=i), user="alice-id", model=model) for i in range(25)]
+    )
+    await deps.ingestor.apply([usage_envelope(START + timedelta(minutes=3), user="bob-id", model=model)])
+    async with serving(analytics_settings, deps) as stub:
+        spec = reports_pb2.ReportSpec(
+            type=reports_pb2.REPORT_TYPE_REQUEST_LOG,
+            filter=usage_pb2.UsageFilter(model=model),
+            start_time=_ts(START),
+            end_time=_ts(START + timedelta(hours=2)),
+        )
+        created = (
+            await stub.CreateReport(
+                reports_pb2.CreateReportRequest(report=reports_pb2.Report(spec=spec)),
+                metadata=as_user("alice"),
+            )
+        ).report
+        assert (
+            created.state == reports_pb2.REPORT_STATE_PENDING and created.requested_by_user_id == "alice-id"
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            async for _ in stub.DownloadReport(
+                reports_pb2.DownloadReportRequest(report_id=created.id), metadata=as_user("alice")
+            ):
+                pass
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+        assert await deps.reports.run_once() == 1
+        got = (
+            await stub.GetReport(
+                reports_pb2.GetReportRequest(report_id=created.id), metadata=as_user("alice")
+            )
+        ).report
+        assert (
+            got.state == reports_pb2.REPORT_STATE_SUCCEEDED and got.row_count == 25
+        )  # alice's own rows only
+        pieces = [
+            p
+            async for p in stub.DownloadReport(
+                reports_pb2.DownloadReportRequest(report_id=created.id), metadata=as_user("alice")
+            )
+        ]
+        rows = list(csv.DictReader(io.StringIO(b"".join(p.data for p in pieces).decode())))
+        assert (
+            len(rows) == 25
+            and pieces[0].content_type == "text/csv"
+            and got.size_bytes == sum(len(p.data) for p in pieces)
+        )
+
+        for who in ("bob", "admin"):
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.GetReport(
+                    reports_pb2.GetReportRequest(report_id=created.id), metadata=as_user(who)
+                )
+            assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        listed = await stub.ListReports(reports_pb2.ListReportsRequest(), metadata=as_user("alice"))
+        assert created.id in [r.id for r in listed.reports]
+        await stub.DeleteReport(
+            reports_pb2.DeleteReportRequest(report_id=created.id), metadata=as_user("alice")
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.GetReport(
+                reports_pb2.GetReportRequest(report_id=created.id), metadata=as_user("alice")
+            )
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
