@@ -32,6 +32,7 @@ METRICS: dict[int, str] = {
     alerts_pb2.ALERT_METRIC_LATENCY_P95: "latency_p95",
     alerts_pb2.ALERT_METRIC_LATENCY_P99: "latency_p99",
     alerts_pb2.ALERT_METRIC_TIME_TO_FIRST_TOKEN_P95: "time_to_first_token_p95",
+    alerts_pb2.ALERT_METRIC_COST_VS_LAST_WEEK: "cost_vs_last_week",
 }
 COMPARISONS: dict[int, str] = {
     alerts_pb2.ALERT_COMPARISON_GREATER: "greater",

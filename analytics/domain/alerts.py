@@ -30,6 +30,7 @@ METRICS = (
     "latency_p95",
     "latency_p99",
     "time_to_first_token_p95",
+    "cost_vs_last_week",
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
-from chatmesh.analytics.v1 import alerts_pb2
+from chatmesh.analytics.v1 import alerts_pb2, usage_pb2
 from chatmesh.events.v1 import analytics_events_pb2, notification_events_pb2
 from google.protobuf import duration_pb2, field_mask_pb2
 from sqlalchemy import select
@@ -175,3 +175,36 @@ async def test_an_incident_fires_once_resolves_once_and_notifies(
             "admin-id",
         }
         assert all(e.tenant_id == "t1" for e in announced)
+
+
+async def test_spend_anomaly_compares_with_the_same_hours_last_week(
+    analytics_settings: Settings, deps: AnalyticsDeps
+) -> None:
+    hour = NOW.replace(minute=0) - timedelta(hours=1)  # the last whole hour
+    assert deps.ingestor is not None
+    await deps.ingestor.apply(
+        [
+            usage_envelope(hour + timedelta(minutes=10), user="bob-id", cost=900),
+            usage_envelope(hour - timedelta(days=7) + timedelta(minutes=5), user="bob-id", cost=300),
+        ]
+    )
+    async with serving(analytics_settings, deps) as stub:
+        rule = _rule(
+            name="spend spike",
+            metric=alerts_pb2.ALERT_METRIC_COST_VS_LAST_WEEK,
+            threshold=2.5,
+            window=duration_pb2.Duration(seconds=3600),
+            filter=usage_pb2.UsageFilter(user_id="bob-id"),
+        )
+        created = (
+            await stub.CreateAlertRule(
+                alerts_pb2.CreateAlertRuleRequest(alert_rule=rule), metadata=as_user("admin")
+            )
+        ).alert_rule
+        await AlertEvaluator(deps.sessions, deps.settings, clock=lambda: NOW).run_once()
+        got = (
+            await stub.GetAlertRule(
+                alerts_pb2.GetAlertRuleRequest(alert_rule_id=created.id), metadata=as_user("admin")
+            )
+        ).alert_rule
+        assert got.last_value == pytest.approx(3.0) and got.state == alerts_pb2.ALERT_STATE_FIRING

@@ -23,6 +23,7 @@ class AlertMetric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ALERT_METRIC_LATENCY_P95: _ClassVar[AlertMetric]
     ALERT_METRIC_LATENCY_P99: _ClassVar[AlertMetric]
     ALERT_METRIC_TIME_TO_FIRST_TOKEN_P95: _ClassVar[AlertMetric]
+    ALERT_METRIC_COST_VS_LAST_WEEK: _ClassVar[AlertMetric]
 
 class AlertComparison(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -53,6 +54,7 @@ ALERT_METRIC_COST: AlertMetric
 ALERT_METRIC_LATENCY_P95: AlertMetric
 ALERT_METRIC_LATENCY_P99: AlertMetric
 ALERT_METRIC_TIME_TO_FIRST_TOKEN_P95: AlertMetric
+ALERT_METRIC_COST_VS_LAST_WEEK: AlertMetric
 ALERT_COMPARISON_UNSPECIFIED: AlertComparison
 ALERT_COMPARISON_GREATER: AlertComparison
 ALERT_COMPARISON_GREATER_OR_EQUAL: AlertComparison
