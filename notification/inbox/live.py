@@ -12,20 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from mesh.invalidation import InvalidationListener, publish
 
 __all__ = ["WAKE_CHANNEL", "LiveFeed", "valid_event_id"]
 
+log = logging.getLogger(__name__)
+
 WAKE_CHANNEL = "notification:live"
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 _FIELD = b"m"
+_MAX_CONCURRENT_READS = 64
 
 
 def valid_event_id(text: str) -> bool:
@@ -43,6 +48,9 @@ class LiveFeed:
         self._ttl = ttl_seconds
         self._poll = poll_seconds
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        # A broadcast wakes every subscriber at once; reads queue here rather than drain the
+        # Redis connection pool (which the rest of the service needs too).
+        self._reads = asyncio.Semaphore(_MAX_CONCURRENT_READS)
         self._listener: InvalidationListener | None = None
 
     @staticmethod
@@ -89,8 +97,14 @@ class LiveFeed:
                 pipe.xadd(key, {_FIELD: payload}, maxlen=self._maxlen, approximate=True)
                 pipe.expire(key, self._ttl)
             await pipe.execute()
-        for who in dict.fromkeys(f"{t}:{u}" for t, u, _ in events):
-            await publish(self._redis, WAKE_CHANNEL, who)
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for who in dict.fromkeys(f"{t}:{u}" for t, u, _ in events):
+                    pipe.publish(WAKE_CHANNEL, who)
+                await pipe.execute()
+        except (RedisError, OSError):
+            # The events are stored; subscribers find them at their next periodic look.
+            log.warning("live inbox wake-ups not published", exc_info=True)
 
     async def last_id(self, tenant_id: str, user_id: str) -> str:
         entries: Any = await self._redis.xrevrange(self.key(tenant_id, user_id), count=1)
@@ -99,9 +113,10 @@ class LiveFeed:
     async def read_after(
         self, tenant_id: str, user_id: str, after: str, count: int = 100
     ) -> list[tuple[str, bytes]]:
-        entries: Any = await self._redis.xrange(
-            self.key(tenant_id, user_id), min=f"({after}", max="+", count=count
-        )
+        async with self._reads:
+            entries: Any = await self._redis.xrange(
+                self.key(tenant_id, user_id), min=f"({after}", max="+", count=count
+            )
         return [(_text(entry_id), fields[_FIELD]) for entry_id, fields in entries]
 
     async def follow(self, tenant_id: str, user_id: str, after: str) -> AsyncIterator[tuple[str, bytes]]:
