@@ -76,7 +76,9 @@ async def get_dashboard(
         failed = queries.RangeQuery(query.table, _with_status(where, "failed"), span.start, span.end)
         errors = await queries.grouped_totals(session, failed, ["error_code"], order_by="requests")
         latency, ttft = await queries.sketches(session, query)
-        activity = await queries.activity(session, where, span.start.date(), span.end.date())
+        # Activity is counted per UTC day: the days the range touches (its end is exclusive).
+        last_day = (span.end - timedelta(microseconds=1)).date()
+        activity = await queries.activity(session, where, span.start.date(), last_day)
     by_bucket = {bucket: counters for _, bucket, counters in rows}
     return DashboardData(
         totals=totals,

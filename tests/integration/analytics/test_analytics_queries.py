@@ -176,3 +176,38 @@ async def test_days_in_another_time_zone_come_from_hours(stub: Any) -> None:
     points = response.series[0].points
     assert [p.start_time.ToDatetime(tzinfo=UTC) for p in points] == [tokyo_day, tokyo_day + timedelta(days=1)]
     assert [p.metrics.requests for p in points] == [6, 0]
+
+
+async def test_dashboard_counts_platform_activity_once(stub: Any, deps: AnalyticsDeps) -> None:
+    from chatmesh.events.v1 import conversation_events_pb2, identity_events_pb2
+
+    from mesh.events import build_envelope
+
+    at = DAY + timedelta(hours=4)
+    envelopes = [
+        build_envelope(
+            conversation_events_pb2.ConversationCreated(conversation_id=f"c{i}", owner_id="alice-id"),
+            source="conversation",
+            tenant_id="t1",
+            actor_id="",
+            occurred_at=at,
+        )
+        for i in range(3)
+    ]
+    envelopes.append(
+        build_envelope(
+            identity_events_pb2.UserRegistered(user_id="new-id"),
+            source="identity",
+            tenant_id="t1",
+            actor_id="",
+            occurred_at=at,
+        )
+    )
+    assert deps.ingestor is not None
+    assert await deps.ingestor.apply(envelopes) == 4
+    assert await deps.ingestor.apply(envelopes) == 0
+    request = usage_pb2.GetDashboardRequest(start_time=_ts(DAY), end_time=_ts(DAY + timedelta(days=1)))
+    admin = (await stub.GetDashboard(request, metadata=as_user("admin"))).dashboard
+    assert (admin.activity.conversations_created, admin.activity.users_registered) == (3, 1)
+    alice = (await stub.GetDashboard(request, metadata=as_user("alice"))).dashboard
+    assert (alice.activity.conversations_created, alice.activity.users_registered) == (3, 0)
