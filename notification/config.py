@@ -55,6 +55,8 @@ class NotificationSettings(BaseSettings):
     max_batch_recipients: int = Field(default=10_000, ge=1)
     # Consume identity/model_router events into triggered notifications.
     triggers: bool = True
+    # Operators' addresses that model channel status changes are mailed to.
+    ops_emails: list[str] = Field(default_factory=list)
     # SMS providers in failover order: "twilio", "aliyun" (only configured ones are used).
     sms_providers: list[str] = Field(default_factory=lambda: ["twilio", "aliyun"])
     twilio_account_sid: str = ""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 
+from chatmesh.events.v1 import usage_events_pb2 as usage
+
 from mesh.errors import InvalidArgument
 from mesh.events import EventConsumer, EventEnvelope, stream_name
 from notification.deps import NotificationDeps
-from notification.triggers.handlers import TRIGGERS
+from notification.triggers.handlers import TRIGGERS, channel_status_changed
 
 __all__ = ["GROUP", "SOURCES", "TriggerHandler", "trigger_consumer"]
 
@@ -28,9 +30,13 @@ SOURCES = ("identity", "model_router", "analytics")
 class TriggerHandler:
     def __init__(self, deps: NotificationDeps) -> None:
         self.deps = deps
+        changed = usage.ChannelStatusChanged
+        self.triggers = TRIGGERS | {
+            changed.DESCRIPTOR.full_name: (changed, channel_status_changed(deps.config.ops_emails)),
+        }
 
     async def __call__(self, envelope: EventEnvelope) -> None:
-        found = TRIGGERS.get(envelope.type)
+        found = self.triggers.get(envelope.type)
         if found is None:
             return
         cls, trigger = found

@@ -153,6 +153,34 @@ async def api_key_created(db: AsyncSession, envelope: EventEnvelope, event: Any)
     )
 
 
+def channel_status_changed(ops_emails: list[str]) -> Trigger:
+    """A model channel changed state: mailed to the operators' addresses.
+
+    Channels belong to the platform, not to a tenant, and no event or credential lets this
+    service find the platform's admins, so the addresses are configured (``ops_emails``).
+    """
+
+    async def trigger(db: AsyncSession, envelope: EventEnvelope, event: Any) -> None:
+        out = Outgoing(
+            tenant_id=envelope.tenant_id,
+            channel=Channel.EMAIL,
+            category="alerts",
+            priority=Priority.NORMAL if event.manual else Priority.HIGH,
+            template="channel_status_changed",
+            variables={
+                "channel_name": event.channel_name or event.channel_id,
+                "status": event.status,
+                "previous_status": event.previous_status,
+                "reason": event.reason,
+            },
+        )
+        who = [Addressee(email=a, key=_key(envelope, Channel.EMAIL, a)) for a in ops_emails]
+        if who:
+            await send(db, out, who)
+
+    return trigger
+
+
 async def quota_exhausted(db: AsyncSession, envelope: EventEnvelope, event: Any) -> None:
     scope = usage.QuotaScope.Name(event.scope).removeprefix("QUOTA_SCOPE_").lower().replace("_", " ")
     await _in_app(

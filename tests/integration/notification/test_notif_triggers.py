@@ -9,9 +9,19 @@ from chatmesh.notification.v1 import notifications_pb2 as pb
 from google.protobuf import timestamp_pb2
 from sqlalchemy import func, select
 
+from mesh.config import Settings
 from notification.store.tables import notifications, recipients
 from tests.fakes.smtp_sink import SmtpSink
-from tests.integration.notification.notif_harness import ALICE, ALICE_ID, Service, eventually, publish
+from tests.integration.notification.notif_harness import (
+    ALICE,
+    ALICE_ID,
+    Service,
+    close_service,
+    eventually,
+    notif_config,
+    open_service,
+    publish,
+)
 
 
 def _expiry(minutes: int) -> timestamp_pb2.Timestamp:
@@ -179,3 +189,28 @@ async def test_analytics_alerts_are_mailed_and_a_bad_request_is_dropped(
     assert "error_rate is 0.8 (threshold 0.5)" in mail.get_body(("plain",)).get_content()
     dead = await service.redis.xrange("notification:triggers:dead")
     assert dead == []
+
+
+async def test_a_channel_going_down_is_mailed_to_the_operators(
+    notif_settings: Settings, smtp: SmtpSink
+) -> None:
+    from chatmesh.events.v1 import usage_events_pb2 as usage
+
+    ops = await open_service(
+        notif_settings, notif_config(smtp_url=smtp.url(), ops_emails=["ops1@example.com", "ops2@example.com"])
+    )
+    try:
+        down = usage.ChannelStatusChanged(
+            channel_id="c1",
+            channel_name="openai-main",
+            previous_status="enabled",
+            status="auto_disabled",
+            reason="5 failures",
+        )
+        await publish(ops.redis, "model_router", down, tenant_id="")
+        for address in ("ops1@example.com", "ops2@example.com"):
+            [mail] = await eventually(lambda a=address: _async(smtp.to(a)))
+            assert mail["Subject"] == "Model channel openai-main is auto_disabled"
+            assert "5 failures" in mail.get_body(("plain",)).get_content()
+    finally:
+        await close_service(ops)
