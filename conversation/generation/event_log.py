@@ -108,9 +108,6 @@ class EventLog:
         entry_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
         return int(entry_id.partition("-")[2])
 
-    async def exists(self, generation_id: str) -> bool:
-        return bool(await self._redis.exists(self.key(generation_id)))
-
     async def read(self, generation_id: str, after: int = 0) -> AsyncIterator[messages_pb2.GenerationEvent]:
         """Events after sequence ``after``, then live ones, until the last event of the generation.
 
