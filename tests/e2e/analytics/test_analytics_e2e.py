@@ -163,7 +163,7 @@ def test_usage_shows_exactly_what_callers_were_billed_and_only_to_them(
         assert [m["key"] for m in dashboard["topModels"]] == [MODEL]
         assert dashboard["latency"]["p99"] != "0s"
 
-        assert _live_requests(alice) == 3
+        assert _live_requests(alice, 3) == 3
         log = _export_csv(alice)
         assert len(log) == 3 and {row["model"] for row in log} == {MODEL}
         assert sum(int(row["prompt_tokens"]) for row in log) == sum(p for p, _ in alice_tokens)
@@ -182,15 +182,20 @@ def _safe_totals(http: httpx.Client) -> dict[str, Any]:
     return dict(response.json().get("totals", {})) if response.status_code == 200 else {}
 
 
-def _live_requests(http: httpx.Client) -> int:
-    """Requests in the first update of the live SSE stream (a 5-minute window)."""
+def _live_requests(http: httpx.Client, wanted: int) -> int:
+    """Requests in the live SSE stream's 5-minute window, once it shows ``wanted`` (at most 20 updates)."""
+    seen = 0
     with http.stream("GET", "/v1/analytics/live", params={"window": "300s"}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
+        updates = 0
         for line in response.iter_lines():
             if line.startswith("data:"):
-                return int(json.loads(line[5:]).get("metrics", {}).get("requests", 0))
-    raise AssertionError("no live update")
+                seen = int(json.loads(line[5:]).get("metrics", {}).get("requests", 0))
+                updates += 1
+                if seen >= wanted or updates >= 20:
+                    return seen
+    raise AssertionError(f"the live stream ended after {seen} requests")
 
 
 def _export_csv(http: httpx.Client) -> list[dict[str, str]]:
