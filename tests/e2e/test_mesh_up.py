@@ -45,13 +45,8 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Mesh:
 
 @pytest.fixture(scope="module")
 def first_run(mesh: Mesh) -> Iterator[MeshRun]:
-    run = mesh.start()
-    try:
-        run.wait_ready()
+    with mesh.running() as run:
         yield run
-    finally:
-        if run.process.poll() is None:
-            run.stop()
 
 
 def test_ready_table_names_every_service_with_its_addresses(mesh: Mesh, first_run: MeshRun) -> None:
