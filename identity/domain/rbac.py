@@ -246,6 +246,7 @@ PERMISSION_CATALOGUE: tuple[tuple[str, str], ...] = (
     ("mcp_servers:update", "Manage the tenant's MCP tool servers and their secrets"),
     ("usage:read", "Read own usage"),
     ("analytics:read", "Read the tenant's dashboards and reports"),
+    ("analytics:update", "Manage the tenant's analytics alert rules and budgets"),
     ("notifications:read", "Read own notifications"),
     ("notifications:update", "Change notification preferences"),
     ("notifications:send", "Send notifications to users of the tenant"),

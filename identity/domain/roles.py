@@ -68,6 +68,7 @@ BUILT_IN_ROLES: tuple[RoleSpec, ...] = (
             "quotas:read",
             "audit:read",
             "analytics:read",
+            "analytics:update",
             "notifications:*",
             "mcp_servers:*",
         ),
