@@ -16,7 +16,7 @@ from mesh.wiring import Assembled, Resources, build_service
 from model_router import api
 from model_router.assembly import close_deps, open_deps
 from model_router.bootstrap import ensure_seed_channel
-from model_router.store import outbox
+from model_router.store.tables import outbox
 
 
 async def assemble(res: Resources) -> Assembled:

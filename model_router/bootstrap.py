@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mesh.secrets import key_hint, secret_box
-from model_router import store
-from model_router.store import CHANNEL_KEY_CONTEXT, ChannelSpec, StoredKey
+from model_router.store import channels as channel_store
+from model_router.store.channels import CHANNEL_KEY_CONTEXT, ChannelSpec, StoredKey
 
 if TYPE_CHECKING:
     from mesh.config import Settings
@@ -60,10 +60,10 @@ async def ensure_seed_channel(engine: AsyncEngine, settings: Settings) -> SeedRe
     )
     changed = False
     async with engine.begin() as conn:
-        await store.lock_seeding(conn)
-        current = await store.channel_by_name(conn, spec.name)
+        await channel_store.lock_seeding(conn)
+        current = await channel_store.channel_by_name(conn, spec.name)
         if current is None:
-            channel_id = await store.insert_channel(conn, spec)
+            channel_id = await channel_store.insert_channel(conn, spec)
             changed = True
         else:
             channel_id = current["id"]
@@ -72,10 +72,10 @@ async def ensure_seed_channel(engine: AsyncEngine, settings: Settings) -> SeedRe
                 spec.base_url,
                 spec.models,
             ):
-                await store.update_channel(conn, channel_id, spec)
+                await channel_store.update_channel(conn, channel_id, spec)
                 changed = True
-        if await store.key_fingerprints(conn, channel_id) != {key.fingerprint for key in wanted}:
-            await store.replace_keys(conn, channel_id, wanted)
+        if await channel_store.key_fingerprints(conn, channel_id) != {key.fingerprint for key in wanted}:
+            await channel_store.replace_keys(conn, channel_id, wanted)
             changed = True
     if changed:
         logger.info(

@@ -26,8 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mesh.invalidation import RefreshLoop
 from mesh.secrets import SecretBox, SecretDecryptError
-from model_router import store
-from model_router.channel_rows import routable_channel
 from model_router.config import RouterConfig
 from model_router.domain.channels import ChannelKey, RoutableChannel
 from model_router.domain.selection import ChannelIndex
@@ -35,7 +33,8 @@ from model_router.health.monitor import HealthMonitor
 from model_router.health.tester import ChannelTester
 from model_router.health.tracker import ChannelHealth
 from model_router.relay import upstream_client
-from model_router.store import CHANNEL_KEY_CONTEXT
+from model_router.store import channels as channel_store
+from model_router.store.channels import CHANNEL_KEY_CONTEXT, routable_channel
 
 __all__ = ["CHANNELS_CHANGED", "ChannelRegistry", "RegistrySnapshot"]
 
@@ -124,10 +123,10 @@ class ChannelRegistry:
     async def reload(self, *, only_if_changed: bool = False) -> None:
         async with self._lock:
             async with self._engine.connect() as conn:
-                fingerprint = await store.routing_fingerprint(conn)
+                fingerprint = await channel_store.routing_fingerprint(conn)
                 if only_if_changed and fingerprint == self._fingerprint:
                     return
-                rows, keys = await store.routable_rows(conn)
+                rows, keys = await channel_store.routable_rows(conn)
             self._snapshot = RegistrySnapshot.of(self.build(rows, keys))
             self._fingerprint = fingerprint
             self.health.retain(self._snapshot.by_id)

@@ -17,9 +17,9 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from mesh.errors import FieldViolation, InvalidArgument
-from model_router.channel_rows import abilities_from_json, abilities_to_json
 from model_router.domain.channel_rules import ChannelDraft, resolve_base_url
 from model_router.domain.channels import ModelAbility
+from model_router.store.channels import abilities_from_json, abilities_to_json
 
 __all__ = [
     "CIRCUIT_TO_PROTO",

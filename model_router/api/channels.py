@@ -28,7 +28,6 @@ from mesh.errors import (
 )
 from mesh.paging import decode_offset, encode_offset, page_size
 from mesh.secrets import key_hint
-from model_router import store
 from model_router.api.channel_messages import (
     KEY_STATUS_FROM_PROTO,
     STATUS_FROM_PROTO,
@@ -42,12 +41,12 @@ from model_router.api.channel_messages import (
     key_message,
     update_paths,
 )
-from model_router.channel_rows import routable_channel
 from model_router.domain.channel_rules import validate_channel, validate_keys
 from model_router.domain.channels import ChannelKey
-from model_router.health import store as health_store
-from model_router.health.store import HealthEventRow
-from model_router.store import CHANNEL_KEY_CONTEXT, StoredKey
+from model_router.store import channels as channel_store
+from model_router.store import health as health_store
+from model_router.store.channels import CHANNEL_KEY_CONTEXT, StoredKey, routable_channel
+from model_router.store.health import HealthEventRow
 
 if TYPE_CHECKING:
     from model_router.deps import ModelRouterDeps
@@ -96,7 +95,7 @@ class ChannelsApi:
         ]
 
     async def _message(self, conn: AsyncConnection, row: dict[str, Any]) -> channels_pb2.Channel:
-        counts = await store.key_counts(conn, [row["id"]])
+        counts = await channel_store.key_counts(conn, [row["id"]])
         last_test = await health_store.last_test(conn, row["id"])
         circuit = self.deps.channels.health.circuit(str(row["id"]))
         return decorate_channel(channel_message(row, counts.get(row["id"], (0, 0))), circuit, last_test)
@@ -114,7 +113,7 @@ class ChannelsApi:
             )
 
     async def _existing(self, conn: AsyncConnection, channel_id: uuid.UUID) -> dict[str, Any]:
-        row = await store.get_channel(conn, channel_id, for_update=True)
+        row = await channel_store.get_channel(conn, channel_id, for_update=True)
         if row is None:
             raise _not_found(channel_id)
         return row
@@ -135,8 +134,8 @@ class ChannelsApi:
         keys = self._stored_keys(request.channel.keys)
         try:
             async with self.deps.engine.begin() as conn:
-                row = await store.create_channel(conn, {**draft_values(draft), "status": status})
-                await store.insert_keys(conn, row["id"], keys)
+                row = await channel_store.create_channel(conn, {**draft_values(draft), "status": status})
+                await channel_store.insert_keys(conn, row["id"], keys)
                 message = await self._message(conn, row)
         except IntegrityError:
             raise AlreadyExists(
@@ -151,7 +150,7 @@ class ChannelsApi:
         await require(READ_PERMISSION)
         channel_id = _uuid(request.channel_id, "channel_id")
         async with self.deps.engine.connect() as conn:
-            row = await store.get_channel(conn, channel_id)
+            row = await channel_store.get_channel(conn, channel_id)
             if row is None:
                 raise _not_found(channel_id)
             return channels_pb2.GetChannelResponse(channel=await self._message(conn, row))
@@ -163,12 +162,16 @@ class ChannelsApi:
         size = page_size(request.page_size, 50, 1000)
         offset = decode_offset(request.page_token)
         order = " ".join(request.order_by.split()).lower()
-        if order not in store.CHANNEL_ORDERS:
+        if order not in channel_store.CHANNEL_ORDERS:
             raise InvalidArgument(
                 "bad order_by",
-                [FieldViolation("order_by", f"one of {', '.join(o for o in store.CHANNEL_ORDERS if o)}")],
+                [
+                    FieldViolation(
+                        "order_by", f"one of {', '.join(o for o in channel_store.CHANNEL_ORDERS if o)}"
+                    )
+                ],
             )
-        flt = store.ChannelFilter(
+        flt = channel_store.ChannelFilter(
             type=request.type,
             status=STATUS_FROM_PROTO.get(request.status, ""),
             group=request.group,
@@ -177,8 +180,10 @@ class ChannelsApi:
             tag=request.tag,
         )
         async with self.deps.engine.connect() as conn:
-            rows, total = await store.list_channels(conn, flt, order_by=order, offset=offset, limit=size)
-            counts = await store.key_counts(conn, [r["id"] for r in rows])
+            rows, total = await channel_store.list_channels(
+                conn, flt, order_by=order, offset=offset, limit=size
+            )
+            counts = await channel_store.key_counts(conn, [r["id"] for r in rows])
         more = offset + len(rows) < total
         health = self.deps.channels.health
         return channels_pb2.ListChannelsResponse(
@@ -210,10 +215,10 @@ class ChannelsApi:
                 bad = validate_channel(draft)
                 if bad:
                     raise InvalidArgument("invalid channel", bad)
-                updated = await store.patch_channel(conn, channel_id, draft_values(draft))
+                updated = await channel_store.patch_channel(conn, channel_id, draft_values(draft))
                 assert updated is not None  # locked above
                 if "keys" in paths:
-                    await store.replace_keys(conn, channel_id, keys)
+                    await channel_store.replace_keys(conn, channel_id, keys)
                 message = await self._message(conn, updated)
         except IntegrityError:
             raise AlreadyExists("a channel with this name exists", reason="CHANNEL_NAME_TAKEN") from None
@@ -228,7 +233,7 @@ class ChannelsApi:
         async with self.deps.engine.begin() as conn:
             row = await self._existing(conn, channel_id)
             _check_etag(row, request.etag)
-            await store.delete_channel(conn, channel_id)
+            await channel_store.delete_channel(conn, channel_id)
         await self.deps.channels.changed()
         return channels_pb2.DeleteChannelResponse()
 
@@ -238,7 +243,9 @@ class ChannelsApi:
         circuit = self.deps.channels.health.circuit(str(channel_id))
         async with self.deps.engine.begin() as conn:
             before = await self._existing(conn, channel_id)
-            row = await store.patch_channel(conn, channel_id, {"status": status, "status_reason": reason})
+            row = await channel_store.patch_channel(
+                conn, channel_id, {"status": status, "status_reason": reason}
+            )
             assert row is not None  # locked above
             if before["status"] != status:
                 event = HealthEventRow(
@@ -291,9 +298,9 @@ class ChannelsApi:
         keys = self._stored_keys(request.keys)
         async with self.deps.engine.begin() as conn:
             await self._existing(conn, channel_id)
-            rows = await store.insert_keys(conn, channel_id, keys)
+            rows = await channel_store.insert_keys(conn, channel_id, keys)
             if rows:
-                await store.touch_channel(conn, channel_id)
+                await channel_store.touch_channel(conn, channel_id)
         if rows:
             await self.deps.channels.changed()
         return channel_keys_pb2.AddChannelKeysResponse(keys=[key_message(r) for r in rows])
@@ -308,9 +315,9 @@ class ChannelsApi:
         if request.status == channel_keys_pb2.CHANNEL_KEY_STATUS_INVALID:
             return channel_keys_pb2.ListChannelKeysResponse()  # no key is marked invalid in this slice
         async with self.deps.engine.connect() as conn:
-            if await store.get_channel(conn, channel_id) is None:
+            if await channel_store.get_channel(conn, channel_id) is None:
                 raise _not_found(channel_id)
-            rows = await store.list_keys(
+            rows = await channel_store.list_keys(
                 conn,
                 channel_id,
                 status=KEY_STATUS_FROM_PROTO.get(request.status),
@@ -340,12 +347,12 @@ class ChannelsApi:
         async with self.deps.engine.begin() as conn:
             await self._existing(conn, channel_id)
             reason = "disabled by an operator" if status == "disabled" else None
-            row = await store.set_key_status(conn, channel_id, key_id, status, reason)
+            row = await channel_store.set_key_status(conn, channel_id, key_id, status, reason)
             if row is None:
                 raise NotFound(
                     "key not found", reason="CHANNEL_KEY_NOT_FOUND", metadata={"key_id": str(key_id)}
                 )
-            await store.touch_channel(conn, channel_id)
+            await channel_store.touch_channel(conn, channel_id)
         await self.deps.channels.changed()
         return channel_keys_pb2.UpdateChannelKeyResponse(key=key_message(row))
 
@@ -357,10 +364,10 @@ class ChannelsApi:
         key_id = _uuid(request.key_id, "key_id")
         async with self.deps.engine.begin() as conn:
             await self._existing(conn, channel_id)
-            if not await store.delete_key(conn, channel_id, key_id):
+            if not await channel_store.delete_key(conn, channel_id, key_id):
                 raise NotFound(
                     "key not found", reason="CHANNEL_KEY_NOT_FOUND", metadata={"key_id": str(key_id)}
                 )
-            await store.touch_channel(conn, channel_id)
+            await channel_store.touch_channel(conn, channel_id)
         await self.deps.channels.changed()
         return channel_keys_pb2.DeleteChannelKeyResponse()

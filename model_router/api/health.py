@@ -21,7 +21,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound
 from mesh.paging import decode_offset, encode_offset, page_size
-from model_router import store
 from model_router.api.channel_messages import (
     CIRCUIT_TO_PROTO,
     STATUS_TO_PROTO,
@@ -29,8 +28,9 @@ from model_router.api.channel_messages import (
     decorate_channel,
 )
 from model_router.api.channels import READ_PERMISSION, UPDATE_PERMISSION
-from model_router.health import store as health_store
 from model_router.health.tester import TestOutcome
+from model_router.store import channels as channel_store
+from model_router.store import health as health_store
 
 if TYPE_CHECKING:
     from model_router.deps import ModelRouterDeps
@@ -107,10 +107,10 @@ class HealthApi:
     async def _tested_channel(self, channel_id: uuid.UUID) -> channels_pb2.Channel:
         """The channel after its test, as GetChannel shows it."""
         async with self.deps.engine.connect() as conn:
-            row = await store.get_channel(conn, channel_id)
+            row = await channel_store.get_channel(conn, channel_id)
             if row is None:
                 raise _not_found(channel_id)
-            counts = await store.key_counts(conn, [channel_id])
+            counts = await channel_store.key_counts(conn, [channel_id])
             last_test = await health_store.last_test(conn, channel_id)
         message = channel_message(row, counts.get(channel_id, (0, 0)))
         return decorate_channel(message, self.deps.channels.health.circuit(str(channel_id)), last_test)

@@ -17,10 +17,10 @@ from chatmesh.model_router.v1 import chat_pb2, inference_pb2
 from mesh.auth import current_principal
 from mesh.errors import FieldViolation, InvalidArgument, NotFound
 from mesh.paging import decode_offset, encode_offset, page_size
-from model_router.channel_rows import abilities_to_json
 from model_router.domain.catalog import CatalogModel, catalog_model, list_catalog
 from model_router.domain.channels import ABILITY_NAMES
 from model_router.domain.selection import DEFAULT_GROUP
+from model_router.store.channels import abilities_to_json
 
 if TYPE_CHECKING:
     from model_router.deps import ModelRouterDeps

@@ -21,10 +21,10 @@ from mesh.authz import require
 from mesh.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from mesh.invalidation import publish
 from mesh.paging import decode_offset, encode_offset, page_size
-from model_router.routing import store
 from model_router.routing.cache import RULES_CHANGED
 from model_router.routing.messages import apply_update, etag_of, rule_message, spec_from_message, update_paths
 from model_router.routing.rules import RuleSpec, validate_rule
+from model_router.store import routing_rules as rule_store
 
 if TYPE_CHECKING:
     from model_router.deps import ModelRouterDeps
@@ -58,14 +58,14 @@ def _name_taken(name: str) -> AlreadyExists:
 
 
 def _message(row: dict[str, Any]) -> routing_pb2.RoutingRule:
-    return rule_message(row, store.spec_from_row(row))
+    return rule_message(row, rule_store.spec_from_row(row))
 
 
 class RoutingApi:
     deps: ModelRouterDeps
 
     async def _locked_rule(self, conn: AsyncConnection, rule_id: uuid.UUID) -> dict[str, Any]:
-        row = await store.get_rule(conn, rule_id, for_update=True)
+        row = await rule_store.get_rule(conn, rule_id, for_update=True)
         if row is None:
             raise NotFound(
                 "routing rule not found",
@@ -87,7 +87,7 @@ class RoutingApi:
         spec = _checked(spec_from_message(request.routing_rule))
         try:
             async with self.deps.engine.begin() as conn:
-                row = await store.create_rule(conn, store.rule_values(spec))
+                row = await rule_store.create_rule(conn, rule_store.rule_values(spec))
         except IntegrityError:
             raise _name_taken(spec.name) from None
         await self._rules_changed()
@@ -99,7 +99,7 @@ class RoutingApi:
         await require(READ_PERMISSION)
         rule_id = _uuid(request.routing_rule_id)
         async with self.deps.engine.connect() as conn:
-            row = await store.get_rule(conn, rule_id)
+            row = await rule_store.get_rule(conn, rule_id)
         if row is None:
             raise NotFound(
                 "routing rule not found",
@@ -115,7 +115,7 @@ class RoutingApi:
         size = page_size(request.page_size, 50, 1000)
         offset = decode_offset(request.page_token)
         async with self.deps.engine.connect() as conn:
-            rows = await store.list_rules(
+            rows = await rule_store.list_rules(
                 conn, model_alias=request.model_alias, offset=offset, limit=size + 1
             )
         page = rows[:size]
@@ -135,8 +135,8 @@ class RoutingApi:
                 row = await self._locked_rule(conn, rule_id)
                 if request.routing_rule.etag and request.routing_rule.etag != etag_of(row):
                     raise Aborted("the routing rule changed since it was read", reason="ETAG_MISMATCH")
-                spec = _checked(apply_update(store.spec_from_row(row), request.routing_rule, paths))
-                updated = await store.update_rule(conn, rule_id, store.rule_values(spec))
+                spec = _checked(apply_update(rule_store.spec_from_row(row), request.routing_rule, paths))
+                updated = await rule_store.update_rule(conn, rule_id, rule_store.rule_values(spec))
         except IntegrityError:
             raise _name_taken(request.routing_rule.name) from None
         await self._rules_changed()
@@ -149,6 +149,6 @@ class RoutingApi:
         rule_id = _uuid(request.routing_rule_id)
         async with self.deps.engine.begin() as conn:
             await self._locked_rule(conn, rule_id)
-            await store.delete_rule(conn, rule_id)
+            await rule_store.delete_rule(conn, rule_id)
         await self._rules_changed()
         return routing_pb2.DeleteRoutingRuleResponse()

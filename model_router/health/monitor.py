@@ -22,10 +22,10 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from model_router.domain.channels import RoutableChannel
-from model_router.health import store as health_store
-from model_router.health.store import HealthEventRow
 from model_router.health.tester import ChannelTester, TestOutcome
 from model_router.health.tracker import ChannelHealth
+from model_router.store import health as health_store
+from model_router.store.health import HealthEventRow
 
 __all__ = ["ChannelDirectory", "HealthMonitor"]
 

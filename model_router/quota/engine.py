@@ -5,7 +5,7 @@ with the balance change, and the settlement with the usage record and its outbox
 one transaction gives all of that with no reconciliation step. Each reservation is one
 statement in autocommit (one round trip; the account rows stay locked only while it runs)
 that locks the charged accounts in id order, checks that every limited one covers the
-amount and takes it from all of them or none (``model_router.quota.sql``).
+amount and takes it from all of them or none (``model_router.store.reservation_sql``).
 
 Rules (every amount in quota units, see ``model_router.quota.cost``):
 
@@ -35,9 +35,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import FailedPrecondition, NotFound, QuotaViolation, ResourceExhausted
-from model_router.quota import sql
 from model_router.quota.accounts import charged_accounts
-from model_router.quota.tables import quota_reservations
+from model_router.store import reservation_sql
+from model_router.store.tables import quota_reservations
 
 __all__ = ["DEFAULT_TTL", "Hold", "QuotaEngine", "Reservation"]
 
@@ -119,7 +119,7 @@ class QuotaEngine:
         }
         async with self._sessions() as session:
             connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            rows = (await connection.execute(sql.RESERVE, params)).all()
+            rows = (await connection.execute(reservation_sql.RESERVE, params)).all()
         first = rows[0]
         accounts = [row for row in rows if row.id is not None]
         if first.reservation_id is None:
@@ -260,7 +260,7 @@ class QuotaEngine:
         if not current.account_ids:
             return []
         rows = await session.execute(
-            sql.APPLY,
+            reservation_sql.APPLY,
             {
                 "ids": list(current.account_ids),
                 "held": held,

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.auth import Principal
 from model_router.quota.accounts import account_id
-from model_router.quota.tables import quota_accounts, quota_ledger
+from model_router.store.tables import quota_accounts, quota_ledger
 
 __all__ = ["KeyGrants"]
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import FailedPrecondition, NotFound
 from model_router.quota.accounts import AccountRef
-from model_router.quota.tables import quota_accounts, quota_ledger
+from model_router.store.tables import quota_accounts, quota_ledger
 
 __all__ = ["AccountFilter", "Adjustment", "QuotaLedger"]
 

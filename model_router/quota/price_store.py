@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import AlreadyExists, NotFound
-from model_router.quota.tables import group_multipliers, model_price_history, model_prices
+from model_router.store.tables import group_multipliers, model_price_history, model_prices
 
 __all__ = ["PRICE_FIELDS", "PriceStore"]
 

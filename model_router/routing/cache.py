@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mesh.invalidation import RefreshLoop
-from model_router.routing import store
 from model_router.routing.rules import RouteResolution, RuleIndex, RuleSpec
+from model_router.store import routing_rules as rule_store
 
 __all__ = ["DEFAULT_RELOAD_SECONDS", "RULES_CHANGED", "RoutingRules"]
 
@@ -77,10 +77,10 @@ class RoutingRules:
     async def reload(self, *, only_if_changed: bool = False) -> None:
         async with self._lock:
             async with self._engine.connect() as conn:
-                fingerprint = await store.fingerprint(conn)
+                fingerprint = await rule_store.fingerprint(conn)
                 if only_if_changed and fingerprint == self._fingerprint:
                     return
-                rows = await store.list_rules(conn)
+                rows = await rule_store.list_rules(conn)
             self._index = RuleIndex(self._specs(rows))
             self._fingerprint = fingerprint
         log.debug("routing rules reloaded", extra={"rules": len(rows)})
@@ -90,7 +90,7 @@ class RoutingRules:
         specs = []
         for row in rows:
             try:
-                specs.append(store.spec_from_row(row))
+                specs.append(rule_store.spec_from_row(row))
             except (TypeError, ValueError):
                 log.error("routing rule row unreadable; skipped", extra={"rule_id": str(row.get("id"))})
         return specs

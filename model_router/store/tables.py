@@ -89,6 +89,7 @@ channel_keys = Table(
     UniqueConstraint("channel_id", "key_fingerprint"),
     CheckConstraint("status IN ('active', 'cooling_down', 'disabled')", name="status_known"),
     Index(None, "channel_id"),
+)
 
 # Channel health history and last tests (migration 0004).
 EVENT_SOURCES = ("probe", "traffic", "manual", "keys")

@@ -21,8 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mesh.errors import NotFound
 from mesh.events import add
 from model_router.quota.engine import QuotaEngine
-from model_router.store import outbox
-from model_router.usage.tables import usage_records
+from model_router.store.tables import outbox, usage_records
 
 __all__ = [
     "CURRENCY",

@@ -25,11 +25,7 @@ import conversation.store.tables
 import identity.store
 import knowledge.store.tables
 import mesh.migrate
-import model_router.health.store
-import model_router.quota.tables
-import model_router.routing.store
-import model_router.store
-import model_router.usage.tables
+import model_router.store.tables
 import notification.store.tables
 import orchestrator.agents.store
 import orchestrator.generation.store
@@ -127,10 +123,6 @@ def _diff(connection: Connection, metadata: MetaData, schema: str) -> list[objec
 # Importing a service's table modules registers every table on its one MetaData.
 REGISTERED = (
     conversation.store.generations,
-    model_router.health.store,
-    model_router.quota.tables,
-    model_router.routing.store,
-    model_router.usage.tables,
     orchestrator.agents.store,
     orchestrator.generation.store,
     orchestrator.tools.mcp_store,
@@ -141,7 +133,7 @@ REGISTERED = (
     ("service", "metadata"),
     [
         ("identity", identity.store.metadata),
-        ("model_router", model_router.store.metadata),
+        ("model_router", model_router.store.tables.metadata),
         ("conversation", conversation.store.tables.metadata),
         ("orchestrator", orchestrator.schema.metadata),
         ("analytics", analytics.store.tables.metadata),

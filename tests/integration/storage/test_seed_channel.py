@@ -14,7 +14,8 @@ from mesh.db import create_engine
 from mesh.migrate import migrate
 from mesh.secrets import SECRET_KEY_FILE, secret_box
 from model_router.bootstrap import ensure_seed_channel
-from model_router.store import CHANNEL_KEY_CONTEXT, channel_keys, channels
+from model_router.store.channels import CHANNEL_KEY_CONTEXT
+from model_router.store.tables import channel_keys, channels
 
 API_KEY = "sk-test-0123456789abcdefWXYZ"
 

@@ -16,7 +16,7 @@ from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.infra import Infra
 from mesh.migrate import migrate
-from model_router import store
+from model_router.store import tables
 from tests.integration.model_router.channels.mr_channels_harness import Router, close_router, open_router
 
 
@@ -46,7 +46,7 @@ async def mr_settings(
 async def router(mr_settings: Settings) -> AsyncIterator[Router]:
     engine = create_engine(mr_settings, "model_router")
     async with engine.begin() as conn:
-        await conn.execute(delete(store.channels))
+        await conn.execute(delete(tables.channels))
     await engine.dispose()
     running = await open_router(mr_settings)
     authz.install(Authorizer(running.checker, ttl=0.0))

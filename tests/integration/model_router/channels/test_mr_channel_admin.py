@@ -12,8 +12,8 @@ from google.rpc import error_details_pb2
 from sqlalchemy import select
 
 from mesh.errors import parse_rpc_error
-from model_router import store
-from model_router.store import CHANNEL_KEY_CONTEXT
+from model_router.store import tables
+from model_router.store.channels import CHANNEL_KEY_CONTEXT
 from tests.integration.model_router.channels.mr_channels_harness import ADMIN, USER, Router
 
 
@@ -58,7 +58,7 @@ async def test_create_returns_the_channel_without_keys_and_stores_keys_encrypted
     assert list(created.groups) == ["default"]
 
     async with router.deps.engine.connect() as conn:
-        rows = (await conn.execute(select(store.channel_keys))).mappings().all()
+        rows = (await conn.execute(select(tables.channel_keys))).mappings().all()
     assert {row["key_hint"] for row in rows} == {"1234", "5678"}
     for row in rows:
         assert b"sk-" not in bytes(row["key_ciphertext"])

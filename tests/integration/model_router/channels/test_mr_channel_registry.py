@@ -14,9 +14,9 @@ from chatmesh.model_router.v1 import channels_pb2, chat_pb2, inference_pb2
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.secrets import secret_box
-from model_router import store
 from model_router.domain.selection import SelectionRequest, select_channel
 from model_router.registry import ChannelRegistry
+from model_router.store import tables
 from tests.integration.model_router.channels.mr_channels_harness import (
     ADMIN,
     USER,
@@ -142,7 +142,7 @@ async def test_an_undecryptable_key_is_skipped_not_fatal(router: Router) -> None
     created = await _create(router, "broken-key", models=["m"])
     async with router.deps.engine.begin() as conn:
         await conn.execute(
-            store.channel_keys.insert().values(
+            tables.channel_keys.insert().values(
                 channel_id=uuid.UUID(created.id),
                 key_ciphertext=b"garbage",
                 key_fingerprint=b"fp",

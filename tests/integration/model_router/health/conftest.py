@@ -17,7 +17,7 @@ from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.infra import Infra
 from mesh.migrate import migrate
-from model_router import store
+from model_router.store import tables
 from tests.fakes.llm_upstream import FakeLLMUpstream
 from tests.integration.model_router.channels.mr_channels_harness import Router, close_router, open_router
 
@@ -60,7 +60,7 @@ async def router(health_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(f"CHATMESH_MODEL_ROUTER_{name}", value)
     engine = create_engine(health_settings, "model_router")
     async with engine.begin() as conn:
-        await conn.execute(delete(store.channels))
+        await conn.execute(delete(tables.channels))
     await engine.dispose()
     running = await open_router(health_settings, reload_seconds=0.5)
     authz.install(Authorizer(running.checker, ttl=0.0))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from model_router.quota.accounts import AccountRef, account_id
 from model_router.quota.ledger import Adjustment, QuotaLedger
-from model_router.quota.tables import quota_accounts, quota_ledger
+from model_router.store.tables import quota_accounts, quota_ledger
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import delete
 
 from mesh.config import Settings
 from model_router.quota.accounts import account_id
-from model_router.quota.tables import model_price_history, model_prices
+from model_router.store.tables import model_price_history, model_prices
 from tests.fakes.llm_upstream import Failure, FakeLLMUpstream, FakeReply
 from tests.integration.model_router.quota.metered_router import Caller, MeteredRouter, metered_router
 from tests.integration.model_router.quota.quota_support import balance, ledger_sum

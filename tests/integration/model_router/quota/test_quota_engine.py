@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import FailedPrecondition, ResourceExhausted
 from model_router.quota.engine import Hold, QuotaEngine
-from model_router.quota.tables import quota_reservations
+from model_router.store.tables import quota_reservations
 from tests.integration.model_router.quota.quota_support import (
     Payers,
     balance,

@@ -18,7 +18,7 @@ from mesh.db import create_engine
 from mesh.infra import Infra
 from mesh.migrate import migrate
 from model_router.routing import RoutingRules
-from model_router.routing import store as routing_store
+from model_router.store import tables
 from tests.integration.model_router.channels.mr_channels_harness import Router, close_router, open_router
 
 
@@ -51,7 +51,7 @@ async def router(routing_settings: Settings) -> AsyncIterator[Router]:
     """model_router with a RoutingRules cache wired the way assembly.py will (deps.routing)."""
     engine = create_engine(routing_settings, "model_router")
     async with engine.begin() as conn:
-        await conn.execute(delete(routing_store.routing_rules))
+        await conn.execute(delete(tables.routing_rules))
     await engine.dispose()
     running = await open_router(routing_settings)
     rules = RoutingRules(running.deps.engine, running.deps.redis, reload_seconds=0.5)

@@ -12,8 +12,9 @@ from chatmesh.model_router.v1 import routing_pb2
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.rpc import error_details_pb2, status_pb2
 
-from model_router.routing import RouteResolution, RoutingRules, store
+from model_router.routing import RouteResolution, RoutingRules
 from model_router.routing.messages import spec_from_message
+from model_router.store import routing_rules as rule_store
 from tests.integration.model_router.channels.mr_channels_harness import ADMIN, USER, Router
 
 
@@ -181,5 +182,5 @@ async def test_periodic_reload_catches_a_missed_announcement(router: Router) -> 
     """A change written straight to the table (no pub/sub) is picked up by the periodic check."""
     here = rules_of(router)
     async with router.deps.engine.begin() as conn:
-        row = await store.create_rule(conn, store.rule_values(spec_from_message(split_rule())))
+        row = await rule_store.create_rule(conn, rule_store.rule_values(spec_from_message(split_rule())))
     await eventually(lambda: here.resolve("chat-default", "t1", "u1").rule_id == str(row["id"]))

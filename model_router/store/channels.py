@@ -1,4 +1,4 @@
-"""model_router's tables (schema ``model_router``) and the queries seeding needs.
+"""Queries of channels and their keys, and stored channel rows as domain values.
 
 Channel keys are stored encrypted (``mesh.secrets.SecretBox``) with a keyed
 fingerprint, so a key can be found or deduplicated without decrypting every
@@ -8,98 +8,32 @@ row, and a hint (last four characters) for admins.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    Numeric,
-    Table,
-    Text,
-    UniqueConstraint,
     any_,
     delete,
     func,
     literal,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mesh.db import outbox_table, service_metadata
-
-metadata = service_metadata("model_router")
-outbox = outbox_table(metadata)
+from model_router.domain.channels import ChannelKey, ModelAbility, RoutableChannel
+from model_router.store.tables import channel_keys, channels
 
 # Authenticated context of channel key ciphertexts and fingerprints (mesh.secrets.SecretBox).
 CHANNEL_KEY_CONTEXT = b"model_router.channel_key"
 _SEED_LOCK = 0x6D_72_5F_73_65_65_64  # "mr_seed"
 
-CHANNEL_STATUSES = ("enabled", "manually_disabled", "auto_disabled")
-KEY_STATUSES = ("active", "cooling_down", "disabled")
-
-channels = Table(
-    "channels",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    Column("name", Text, nullable=False),
-    Column("type", Text, nullable=False),
-    Column("base_url", Text, nullable=False),
-    Column("status", Text, nullable=False, server_default="enabled"),
-    Column("status_reason", Text, nullable=True),
-    Column("priority", Integer, nullable=False, server_default=text("0")),
-    Column("weight", Integer, nullable=False, server_default=text("1")),
-    Column("groups", ARRAY(Text), nullable=False, server_default=text("'{default}'::text[]")),
-    Column("models", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    Column("model_mapping", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("abilities", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("test_model", Text, nullable=True),
-    Column("used_quota", BigInteger, nullable=False, server_default=text("0")),
-    Column("balance", Numeric, nullable=True),
-    Column("description", Text, nullable=False, server_default=""),
-    Column("tags", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    Column("settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("timeout_ms", Integer, nullable=True),
-    Column("rpm_limit", Integer, nullable=False, server_default=text("0")),
-    Column("tpm_limit", BigInteger, nullable=False, server_default=text("0")),
-    Column("key_selection", Text, nullable=False, server_default="random"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("name"),
-    CheckConstraint("status IN ('enabled', 'manually_disabled', 'auto_disabled')", name="status_known"),
-    CheckConstraint("weight >= 0", name="weight_non_negative"),
-    CheckConstraint("key_selection IN ('random', 'round_robin')", name="key_selection_known"),
-)
-
-channel_keys = Table(
-    "channel_keys",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    Column("channel_id", UUID(as_uuid=True), ForeignKey(channels.c.id, ondelete="CASCADE"), nullable=False),
-    Column("key_ciphertext", LargeBinary, nullable=False),
-    Column("key_fingerprint", LargeBinary, nullable=False),
-    Column("key_hint", Text, nullable=False, server_default=""),
-    Column("status", Text, nullable=False, server_default="active"),
-    Column("cooldown_until", DateTime(timezone=True), nullable=True),
-    Column("reason", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("channel_id", "key_fingerprint"),
-    CheckConstraint("status IN ('active', 'cooling_down', 'disabled')", name="status_known"),
-    Index(None, "channel_id"),
-)
+# Abilities are stored as ``{"<model or pattern>": {"streaming": true, "max_context_tokens": 128000}}``;
+# absent keys mean unknown.
+_FLAGS = ("streaming", "tools", "vision", "audio", "embeddings", "reasoning")
+_LIMITS = ("max_context_tokens", "max_output_tokens")
 
 
 @dataclass(frozen=True)
@@ -413,3 +347,39 @@ async def routable_rows(conn: AsyncConnection) -> tuple[list[dict[str, Any]], li
         .order_by(channel_keys.c.created_at, channel_keys.c.id)
     )
     return [dict(r._mapping) for r in rows], [dict(r._mapping) for r in keys]
+
+
+def abilities_from_json(data: Mapping[str, Any] | None) -> tuple[ModelAbility, ...]:
+    result = []
+    for pattern, values in (data or {}).items():
+        fields = {k: values[k] for k in (*_FLAGS, *_LIMITS) if isinstance(values, Mapping) and k in values}
+        result.append(ModelAbility(pattern=pattern, **fields))
+    return tuple(result)
+
+
+def abilities_to_json(abilities: Sequence[ModelAbility]) -> dict[str, dict[str, Any]]:
+    return {
+        a.pattern: {k: getattr(a, k) for k in (*_FLAGS, *_LIMITS) if getattr(a, k) is not None}
+        for a in abilities
+    }
+
+
+def routable_channel(row: Mapping[str, Any], keys: tuple[ChannelKey, ...]) -> RoutableChannel:
+    return RoutableChannel(
+        id=str(row["id"]),
+        name=row["name"],
+        type=row["type"],
+        base_url=row["base_url"],
+        models=tuple(row["models"] or ()),
+        groups=frozenset(row["groups"] or ("default",)),
+        model_mapping=dict(row["model_mapping"] or {}),
+        priority=int(row["priority"]),
+        weight=int(row["weight"]),
+        abilities=abilities_from_json(row["abilities"]),
+        keys=keys,
+        test_model=row["test_model"],
+        timeout_seconds=None if row.get("timeout_ms") is None else row["timeout_ms"] / 1000,
+        settings=dict(row.get("settings") or {}),
+        created=int(row["created_at"].timestamp()) if row.get("created_at") else 0,
+        key_selection=row.get("key_selection") or "random",
+    )

@@ -1,4 +1,4 @@
-"""Health tables (migration 0004) and the queries of auto-disable, recovery and the health history.
+"""The queries of auto-disable, recovery and the health history (tables of migration 0004).
 
 Status changes are conditional updates (``WHERE status = 'enabled'`` to disable,
 ``WHERE status = 'auto_disabled'`` to recover), so several router instances reaching
@@ -15,32 +15,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Table,
-    Text,
     func,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from model_router.store import channel_keys, channels, metadata
+from model_router.store.tables import channel_health_events, channel_keys, channel_tests, channels
 
 __all__ = [
     "HealthEventRow",
     "auto_disable",
     "auto_disabled_rows",
-    "channel_health_events",
-    "channel_tests",
     "channel_with_keys",
     "insert_events",
     "last_test",
@@ -48,51 +35,6 @@ __all__ = [
     "record_test",
     "recover",
 ]
-
-EVENT_SOURCES = ("probe", "traffic", "manual", "keys")
-
-channel_health_events = Table(
-    "channel_health_events",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    Column("channel_id", UUID(as_uuid=True), ForeignKey(channels.c.id, ondelete="CASCADE"), nullable=False),
-    Column("from_status", Text, nullable=False),
-    Column("to_status", Text, nullable=False),
-    Column("from_circuit", Text, nullable=False),
-    Column("to_circuit", Text, nullable=False),
-    Column("source", Text, nullable=False),
-    Column("reason", Text, nullable=False, server_default=""),
-    Column("http_status", Integer, nullable=False, server_default=text("0")),
-    Column("actor_user_id", Text, nullable=False, server_default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
-    CheckConstraint("source IN ('probe', 'traffic', 'manual', 'keys')", name="source_known"),
-)
-# Newest-first history, overall and per channel (keyset pages on created_at, id).
-Index(
-    "ix_channel_health_events_created_at",
-    channel_health_events.c.created_at.desc(),
-    channel_health_events.c.id.desc(),
-)
-Index(
-    "ix_channel_health_events_channel_id_created_at",
-    channel_health_events.c.channel_id,
-    channel_health_events.c.created_at.desc(),
-    channel_health_events.c.id.desc(),
-)
-
-channel_tests = Table(
-    "channel_tests",
-    metadata,
-    Column(
-        "channel_id",
-        UUID(as_uuid=True),
-        ForeignKey(channels.c.id, ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("tested_at", DateTime(timezone=True), nullable=False),
-    Column("latency_ms", Integer, nullable=False),
-    Column("success", Boolean, nullable=False),
-)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The ``model_router.routing_rules`` table (migration 0005) and its queries, SQLAlchemy Core.
+"""The queries of ``model_router.routing_rules`` (migration 0005), SQLAlchemy Core.
 
 Arms are a JSONB array on the rule row: a rule is always validated, read and written whole.
 """
@@ -9,25 +9,16 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    Table,
-    Text,
     delete,
     func,
     insert,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from model_router.routing.rules import RouteArmSpec, RuleSpec
-from model_router.store import metadata
+from model_router.store.tables import routing_rules
 
 __all__ = [
     "create_rule",
@@ -35,28 +26,10 @@ __all__ = [
     "fingerprint",
     "get_rule",
     "list_rules",
-    "routing_rules",
     "rule_values",
     "spec_from_row",
     "update_rule",
 ]
-
-
-routing_rules = Table(
-    "routing_rules",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    Column("name", Text, nullable=False, unique=True),
-    Column("model_alias", Text, nullable=False, index=True),
-    Column("arms", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    Column("sticky", Boolean, nullable=False, server_default=text("true")),
-    Column("groups", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    Column("enabled", Boolean, nullable=False, server_default=text("true")),
-    Column("priority", Integer, nullable=False, server_default=text("0")),
-    Column("description", Text, nullable=False, server_default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
 
 
 def rule_values(rule: RuleSpec) -> dict[str, Any]:
