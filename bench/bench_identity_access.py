@@ -57,9 +57,9 @@ def _settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
 async def _seed(settings: Settings) -> list[str]:
     """Identity schema, built-in roles, one developer and ``KEYS`` API keys; returns the secrets."""
     from identity import store
-    from identity.bootstrap import ensure_bootstrap
     from identity.domain.api_keys import display_prefix, generate_secret, hash_secret
     from identity.store import api_keys as key_store
+    from identity.tenants.bootstrap import ensure_bootstrap
     from mesh.db import create_engine, session_factory
     from mesh.migrate import migrate
 

@@ -190,7 +190,7 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], int]:
 
 async def _seed(settings: Settings) -> None:
     from identity import store
-    from identity.bootstrap import ensure_bootstrap
+    from identity.tenants.bootstrap import ensure_bootstrap
     from mesh.db import create_engine
     from mesh.migrate import migrate
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from identity import api
 from identity.assembly import close_deps, open_deps
-from identity.bootstrap import ensure_bootstrap
 from identity.store import outbox
+from identity.tenants.bootstrap import ensure_bootstrap
 from mesh.authz import Authorizer
 from mesh.config import Settings
 from mesh.server import ServiceParts, run_service

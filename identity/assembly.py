@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity.api.api_key_auth import LocalApiKeyVerifier
 from identity.deps import IdentityDeps
-from identity.keyring import Keyring
+from identity.sessions.keyring import Keyring
+from identity.sessions.tokens import TokenService
 from identity.store.access_runtime import AccessRuntime
-from identity.tokens import TokenService
 from mesh.auth_jwt import JwtVerifier
 from mesh.config import Settings
 from mesh.db import session_factory

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from identity.oauth_clients import OAuthClients
+from identity.oauth.providers import OAuthClients
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+    from identity.sessions.tokens import TokenService
     from identity.store.access_runtime import AccessRuntime
-    from identity.tokens import TokenService
     from mesh.auth_jwt import JwtVerifier
     from mesh.config import Settings
     from mesh.secrets import SecretBox

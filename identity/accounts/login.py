@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 from chatmesh.events.v1 import identity_events_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.admission import check_seat, take_seat
+from identity.accounts.email_verification import send_verification
+from identity.accounts.throttle import LoginThrottle
 from identity.domain.mfa import login_challenge
 from identity.domain.passwords import hash_password, needs_rehash, password_problems, verify_password
 from identity.domain.roles import USER
@@ -29,16 +32,13 @@ from identity.domain.users import (
     normalize_email,
     username_problem,
 )
-from identity.email_verification import send_verification
-from identity.signup import check_seat, take_seat
+from identity.sessions.tokens import Subject, TokenPair
 from identity.store import audit, outbox
 from identity.store import tenant_queries as tenant_store
 from identity.store import user_queries as user_store
 from identity.store.sessions import SessionRow
 from identity.store.tenant_queries import TenantRow
 from identity.store.user_queries import UserRow
-from identity.throttle import LoginThrottle
-from identity.tokens import Subject, TokenPair
 from mesh.errors import (
     AlreadyExists,
     FailedPrecondition,

@@ -15,8 +15,8 @@ import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.login import Origin
 from identity.api.access_support import Caller, origin_of
-from identity.login import Origin
 from identity.store import user_queries as user_store
 from identity.store.user_queries import UserRow
 from mesh.auth import credential_from_metadata, outgoing_credentials

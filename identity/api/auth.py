@@ -11,13 +11,8 @@ from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import auth_pb2, users_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.api.access_support import resolve_caller, resolve_person
-from identity.api.account_messages import jwk_message, principal_message, user_message
-from identity.api.account_support import caller_claims, invalid, origin
-from identity.domain.passwords import hash_password
-from identity.domain.signup import SignupDecision, signup_decision
-from identity.domain.users import normalize_email
-from identity.login import (
+from identity.accounts.admission import check_seat, hold_seat, release_hold, signup_role_id
+from identity.accounts.login import (
     LoginResult,
     NewAccount,
     account_violations,
@@ -28,11 +23,16 @@ from identity.login import (
     subject_for_refresh,
     subject_of,
 )
-from identity.signup import check_seat, hold_seat, release_hold, signup_role_id
+from identity.accounts.throttle import LoginThrottle
+from identity.api.access_support import resolve_caller, resolve_person
+from identity.api.account_messages import jwk_message, principal_message, user_message
+from identity.api.account_support import caller_claims, invalid, origin
+from identity.domain.passwords import hash_password
+from identity.domain.signup import SignupDecision, signup_decision
+from identity.domain.users import normalize_email
 from identity.store import audit
 from identity.store.tenant_queries import TenantRow
 from identity.store.user_queries import user_by_email
-from identity.throttle import LoginThrottle
 from mesh.errors import FieldViolation, PermissionDenied, Unauthenticated
 from mesh.jwt_claims import MAX_TOKEN_LENGTH
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from chatmesh.identity.v1 import auth_pb2
 
+from identity.accounts.email_verification import request_verification, verify_email
 from identity.api.access_support import resolve_person
 from identity.api.account_support import origin
-from identity.email_verification import request_verification, verify_email
 
 if TYPE_CHECKING:
     from identity.deps import IdentityDeps

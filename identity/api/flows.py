@@ -1,8 +1,8 @@
 """Password reset, OAuth2/OIDC login and MFA RPCs: protobuf in, use cases, protobuf out.
 
 The rules live in identity.domain (reset, oauth, mfa); the transactions in
-identity.password_reset, identity.oauth_login, identity.linked_accounts and
-identity.mfa_settings. Handlers only parse, pick the caller, and build responses.
+identity.password_reset.reset, identity.oauth.login, identity.oauth.linked_accounts and
+identity.mfa.totp. Handlers only parse, pick the caller, and build responses.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from identity.api.access_support import (
 )
 from identity.api.account_messages import user_message
 from identity.api.account_support import origin, target_user
-from identity.linked_accounts import list_linked_accounts, unlink_account
-from identity.mfa_settings import (
+from identity.mfa.totp import (
     complete_mfa_login,
     confirm_totp,
     disable_totp,
@@ -32,8 +31,9 @@ from identity.mfa_settings import (
     mfa_status,
     regenerate_recovery_codes,
 )
-from identity.oauth_login import LINK, LOGIN, complete_oauth, start_oauth
-from identity.password_reset import request_password_reset, reset_password
+from identity.oauth.linked_accounts import list_linked_accounts, unlink_account
+from identity.oauth.login import LINK, LOGIN, complete_oauth, start_oauth
+from identity.password_reset.reset import request_password_reset, reset_password
 from identity.store.oauth import LinkRow
 from mesh.auth import current_principal
 from mesh.errors import FieldViolation, InvalidArgument, PermissionDenied, Unauthenticated

@@ -16,6 +16,7 @@ from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import tenants_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.login import Origin
 from identity.api.access_support import (
     Caller,
     page_size,
@@ -28,7 +29,6 @@ from identity.api.account_messages import TENANT_STATUS_NAMES, quota_message, te
 from identity.api.account_support import invalid, mask_paths, origin
 from identity.api.tenant_signup import SIGNUP_PATHS, check_signup_role, signup_values
 from identity.domain.users import DEFAULT_TENANT_SLUG, slug_problem, tenant_name_problem
-from identity.login import Origin
 from identity.store import audit, outbox
 from identity.store import sessions as session_store
 from identity.store import tenant_queries as tenant_store

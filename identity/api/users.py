@@ -15,6 +15,9 @@ from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import users_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.admission import take_seat
+from identity.accounts.email_verification import email_changed
+from identity.accounts.login import NewAccount, Origin, create_account
 from identity.api.access_support import (
     Caller,
     guard_target,
@@ -35,9 +38,6 @@ from identity.domain.users import (
     normalize_email,
     username_problem,
 )
-from identity.email_verification import email_changed
-from identity.login import NewAccount, Origin, create_account
-from identity.signup import take_seat
 from identity.store import audit
 from identity.store import mfa as mfa_store
 from identity.store import rbac as rbac_store

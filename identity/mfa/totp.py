@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.login import Origin, subject_of
 from identity.domain.mfa import (
     PendingMfaLogin,
     check_mfa_lockout,
@@ -29,13 +30,12 @@ from identity.domain.mfa import (
     verify_totp,
 )
 from identity.domain.passwords import verify_password
-from identity.login import Origin, subject_of
+from identity.sessions.tokens import TokenPair
 from identity.store import audit
 from identity.store import mfa as mfa_store
 from identity.store import user_queries as user_store
 from identity.store.mfa import TotpRow
 from identity.store.user_queries import UserRow
-from identity.tokens import TokenPair
 from mesh.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied, Unauthenticated
 
 if TYPE_CHECKING:

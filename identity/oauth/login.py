@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from chatmesh.events.v1 import identity_events_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.admission import signup_role_id, take_seat
+from identity.accounts.login import Origin, subject_of
 from identity.domain.mfa import login_challenge
 from identity.domain.oauth import (
     STATE_TTL_SECONDS,
@@ -47,8 +49,7 @@ from identity.domain.users import (
     normalize_email,
     username_problem,
 )
-from identity.login import Origin, subject_of
-from identity.signup import signup_role_id, take_seat
+from identity.sessions.tokens import TokenPair
 from identity.store import audit, outbox
 from identity.store import mfa as mfa_store
 from identity.store import oauth as link_store
@@ -56,7 +57,6 @@ from identity.store import tenant_queries as tenant_store
 from identity.store import user_queries as user_store
 from identity.store.oauth import LinkRow, NewLink
 from identity.store.user_queries import UserRow
-from identity.tokens import TokenPair
 from mesh.errors import (
     AlreadyExists,
     FailedPrecondition,

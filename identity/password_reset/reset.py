@@ -20,6 +20,7 @@ from chatmesh.events.v1 import identity_events_pb2
 from google.protobuf import timestamp_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.login import Origin, resolve_tenant
 from identity.domain.passwords import hash_password, password_problems
 from identity.domain.reset import (
     MAX_RESET_REQUESTS_PER_HOUR,
@@ -32,7 +33,6 @@ from identity.domain.reset import (
     reset_url,
 )
 from identity.domain.users import email_problem, normalize_email
-from identity.login import Origin, resolve_tenant
 from identity.store import audit, outbox
 from identity.store import reset as reset_store
 from identity.store import user_queries as user_store

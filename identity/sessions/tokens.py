@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity.domain.tokens import RefreshDecision, TokenPolicy, decide_refresh, encode_token, new_claims
-from identity.keyring import Keyring
+from identity.sessions.keyring import Keyring
 from identity.store import sessions as session_store
 from identity.store.sessions import SessionRow
 from mesh.auth_jwt import blacklist_key, revoked_session_key

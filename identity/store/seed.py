@@ -1,4 +1,4 @@
-"""The queries first-start seeding (identity.bootstrap) needs: default tenant, built-in roles, super-admin."""
+"""The queries first-start seeding (identity.tenants.bootstrap) needs: default tenant, roles, super-admin."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity import store
-from identity.bootstrap import CREDENTIALS_FILE, ensure_bootstrap
 from identity.domain import BUILT_IN_ROLES, SUPER_ADMIN, verify_password
+from identity.tenants.bootstrap import CREDENTIALS_FILE, ensure_bootstrap
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.migrate import migrate

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from identity import api, store
 from identity.deps import IdentityDeps
+from identity.sessions.tokens import TokenService
 from identity.store.access_runtime import AccessRuntime
-from identity.tokens import TokenService
 from mesh.auth import Principal
 from mesh.config import Settings
 from mesh.db import session_factory

@@ -15,7 +15,7 @@ import pytest_asyncio
 from redis.asyncio import Redis
 
 from identity import store
-from identity.bootstrap import ensure_bootstrap
+from identity.tenants.bootstrap import ensure_bootstrap
 from mesh.config import Settings
 from mesh.db import create_engine, session_factory
 from mesh.infra import Infra

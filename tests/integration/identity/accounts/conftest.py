@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from identity.bootstrap import ensure_bootstrap
+from identity.tenants.bootstrap import ensure_bootstrap
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.infra import Infra

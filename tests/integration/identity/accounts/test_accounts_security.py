@@ -19,8 +19,8 @@ from google.protobuf import field_mask_pb2
 from sqlalchemy import select
 
 from identity import store
+from identity.accounts.admission import hold_seat, release_hold
 from identity.api import api_keys as api_keys_api
-from identity.signup import hold_seat, release_hold
 from identity.store import tenant_queries as tenant_store
 from mesh.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 from tests.integration.identity.accounts.accounts_harness import PASSWORD, Accounts, bearer, fails

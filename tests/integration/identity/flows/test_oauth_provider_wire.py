@@ -1,4 +1,4 @@
-"""identity.oauth_clients against the fake provider: each provider's real wire shapes and errors."""
+"""identity.oauth.providers against the fake provider: each provider's real wire shapes and errors."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from identity.domain.oauth import (
     new_pkce_verifier,
     provider_config,
 )
-from identity.oauth_clients import OAuthClients
+from identity.oauth.providers import OAuthClients
 from mesh.config import load_settings
 from mesh.errors import FailedPrecondition, InvalidArgument, Unavailable
 from tests.fakes.oauth_provider import Callback, FakeOAuthProvider, ProviderUser

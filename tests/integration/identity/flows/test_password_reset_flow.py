@@ -8,7 +8,7 @@ from chatmesh.identity.v1 import auth_pb2
 from sqlalchemy import text
 
 from identity.domain.reset import hash_reset_token
-from identity.password_reset import MIN_REQUEST_SECONDS
+from identity.password_reset.reset import MIN_REQUEST_SECONDS
 from mesh.errors import FailedPrecondition, InvalidArgument, Unauthenticated
 from tests.integration.identity.flows.flows_support import (
     NEW_PASSWORD,
