@@ -37,8 +37,14 @@ def test_tier_choice() -> None:
     assert (
         choose_tier(Granularity.DAY, day_start, day_start + timedelta(days=30), UTC_ZONE, KEPT).name == "day"
     )
-    # Unaligned ends read a finer tier; a non-UTC calendar never reads UTC days.
-    assert choose_tier(Granularity.DAY, day_start + timedelta(hours=3), NOW, UTC_ZONE, KEPT).name == "hour"
+    # Short unaligned ranges read a finer tier, long ones the coarse tier at its bucket edges.
+    assert choose_tier(Granularity.DAY, day_start + timedelta(hours=3), NOW, UTC_ZONE, KEPT).name == "day"
+    assert choose_tier(Granularity.DAY, NOW - timedelta(days=3), NOW, UTC_ZONE, KEPT).name == "hour"
+    assert (
+        choose_tier(Granularity.HOUR, NOW - timedelta(hours=24, minutes=7), NOW, UTC_ZONE, KEPT).name
+        == "hour"
+    )
+    # A non-UTC calendar never reads UTC days.
     tokyo = ZoneInfo("Asia/Tokyo")
     assert choose_tier(Granularity.DAY, day_start, NOW, tokyo, KEPT).name == "hour"
     recent = NOW - timedelta(minutes=90)
