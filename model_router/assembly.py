@@ -18,11 +18,11 @@ from model_router.quota.engine import QuotaEngine
 from model_router.quota.key_grants import KeyGrants
 from model_router.quota.ledger import QuotaLedger
 from model_router.quota.price_book import PriceBook
-from model_router.quota.price_store import PriceStore
 from model_router.quota.sweeper import DEFAULT_SWEEP_SECONDS, ReservationSweeper
 from model_router.registry import DEFAULT_RELOAD_SECONDS, ChannelRegistry
 from model_router.relay import Relay, upstream_clients
 from model_router.routing import RoutingRules
+from model_router.store.prices import PriceStore
 from model_router.usage.records import UsageStore
 
 __all__ = ["close_deps", "open_deps"]

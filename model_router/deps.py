@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from model_router.quota.key_grants import KeyGrants
     from model_router.quota.ledger import QuotaLedger
     from model_router.quota.price_book import PriceBook
-    from model_router.quota.price_store import PriceStore
     from model_router.quota.sweeper import ReservationSweeper
     from model_router.registry import ChannelRegistry
     from model_router.relay import Relay
     from model_router.routing import RoutingRules
+    from model_router.store.prices import PriceStore
     from model_router.usage.records import UsageStore
 
 

@@ -17,7 +17,7 @@ from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, Unavailable
 from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.api.quota_messages import multiplier_message, parse_uuid, price_message, when
-from model_router.quota.price_store import PriceStore
+from model_router.store.prices import PriceStore
 
 if TYPE_CHECKING:
     from model_router.deps import ModelRouterDeps

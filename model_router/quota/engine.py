@@ -5,7 +5,7 @@ with the balance change, and the settlement with the usage record and its outbox
 one transaction gives all of that with no reconciliation step. Each reservation is one
 statement in autocommit (one round trip; the account rows stay locked only while it runs)
 that locks the charged accounts in id order, checks that every limited one covers the
-amount and takes it from all of them or none (``model_router.store.reservation_sql``).
+amount and takes it from all of them or none (``model_router.store.reservations``).
 
 Rules (every amount in quota units, see ``model_router.quota.cost``):
 
@@ -31,13 +31,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import FailedPrecondition, NotFound, QuotaViolation, ResourceExhausted
 from model_router.quota.accounts import charged_accounts
-from model_router.store import reservation_sql
-from model_router.store.tables import quota_reservations
+from model_router.store import reservations
 
 __all__ = ["DEFAULT_TTL", "Hold", "QuotaEngine", "Reservation"]
 
@@ -118,8 +116,7 @@ class QuotaEngine:
             "keep": keep_without_accounts,
         }
         async with self._sessions() as session:
-            connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            rows = (await connection.execute(reservation_sql.RESERVE, params)).all()
+            rows = await reservations.reserve(session, params)
         first = rows[0]
         accounts = [row for row in rows if row.id is not None]
         if first.reservation_id is None:
@@ -201,16 +198,7 @@ class QuotaEngine:
         expired = 0
         for _ in range(limit):
             async with self._sessions() as session, session.begin():
-                due = (
-                    await session.execute(
-                        select(quota_reservations.c.id)
-                        .where(quota_reservations.c.state == "reserved")
-                        .where(quota_reservations.c.expire_at <= datetime.now().astimezone())
-                        .order_by(quota_reservations.c.expire_at)
-                        .limit(1)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).scalar()
+                due = await reservations.next_due(session)
                 if due is None:
                     break
                 await self.refund(session, due, "not settled before it expired", kind="expire")
@@ -225,11 +213,7 @@ class QuotaEngine:
 
     async def get_by_request(self, request_id: str) -> Reservation:
         async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(quota_reservations).where(quota_reservations.c.request_id == request_id)
-                )
-            ).first()
+            row = await reservations.by_request(session, request_id)
         if row is None:
             raise NotFound("reservation not found", reason="RESERVATION_NOT_FOUND")
         return Reservation.from_row(row)
@@ -237,8 +221,7 @@ class QuotaEngine:
     # ---- steps ----
 
     async def _read(self, session: AsyncSession, reservation_id: uuid.UUID, *, lock: bool) -> Reservation:
-        query = select(quota_reservations).where(quota_reservations.c.id == reservation_id)
-        row = (await session.execute(query.with_for_update() if lock else query)).first()
+        row = await reservations.read(session, reservation_id, lock=lock)
         if row is None:
             raise NotFound(
                 "reservation not found",
@@ -259,8 +242,8 @@ class QuotaEngine:
     ) -> list[int]:
         if not current.account_ids:
             return []
-        rows = await session.execute(
-            reservation_sql.APPLY,
+        return await reservations.apply_to_accounts(
+            session,
             {
                 "ids": list(current.account_ids),
                 "held": held,
@@ -271,18 +254,9 @@ class QuotaEngine:
                 "reason": reason,
             },
         )
-        return [int(row.take) for row in rows]
 
     async def _close(self, session: AsyncSession, current: Reservation, **values: Any) -> Reservation:
-        row = (
-            await session.execute(
-                update(quota_reservations)
-                .where(quota_reservations.c.id == current.id)
-                .values(closed_at=datetime.now().astimezone(), **values)
-                .returning(*quota_reservations.c)
-            )
-        ).one()
-        return Reservation.from_row(row)
+        return Reservation.from_row(await reservations.close(session, current.id, values))
 
 
 def _exhausted(hold: Hold, accounts: Sequence[Any]) -> ResourceExhausted:

@@ -25,13 +25,11 @@ import time
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import desc, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.auth import Principal
 from model_router.quota.accounts import account_id
-from model_router.store.tables import quota_accounts, quota_ledger
+from model_router.store import quota_accounts as accounts
 
 __all__ = ["KeyGrants"]
 
@@ -73,44 +71,28 @@ class KeyGrants:
     async def _follow(self, session: AsyncSession, key_id: str, tenant_id: str, figure: str) -> None:
         account = account_id("api_key", key_id)
         if figure != _UNLIMITED:
-            await session.execute(
-                pg_insert(quota_accounts)
-                .values(id=account, kind="api_key", owner_id=key_id, tenant_id=tenant_id)
-                .on_conflict_do_nothing()
+            await accounts.open_account(
+                session, {"id": account, "kind": "api_key", "owner_id": key_id, "tenant_id": tenant_id}
             )
-        row = (
-            await session.execute(
-                select(quota_accounts).where(quota_accounts.c.id == account).with_for_update()
-            )
-        ).first()
+        row = await accounts.get_account(session, account, lock=True)
         if row is None:
             return  # an unlimited key that never had an account needs none
-        last = (
-            await session.execute(
-                select(quota_ledger.c.idempotency_key)
-                .where(quota_ledger.c.account_id == account, quota_ledger.c.idempotency_key.like(f"{_MARK}%"))
-                .order_by(desc(quota_ledger.c.id))
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        last = await accounts.last_key_with_prefix(session, account, _MARK)
         if last is not None and last.split(":")[1] == figure:
             return
         if last is None and figure == _UNLIMITED:
             return  # an operator's account for a key identity never limited: not ours to change
         unlimited = figure == _UNLIMITED
         balance = int(row.balance) if unlimited else int(figure)
-        await session.execute(
-            update(quota_accounts)
-            .where(quota_accounts.c.id == account)
-            .values(balance=balance, unlimited=unlimited, updated_at=func.now())
-        )
-        await session.execute(
-            quota_ledger.insert().values(
-                account_id=account,
-                kind="adjust",
-                amount=balance - int(row.balance),
-                balance_after=balance,
-                reason="the API key's quota as set in identity",
-                idempotency_key=f"{_MARK}{figure}:{uuid.uuid4().hex}",
-            )
+        await accounts.set_balance(session, account, balance=balance, unlimited=unlimited)
+        await accounts.append_entry(
+            session,
+            {
+                "account_id": account,
+                "kind": "adjust",
+                "amount": balance - int(row.balance),
+                "balance_after": balance,
+                "reason": "the API key's quota as set in identity",
+                "idempotency_key": f"{_MARK}{figure}:{uuid.uuid4().hex}",
+            },
         )

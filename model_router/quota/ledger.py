@@ -12,18 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import FailedPrecondition, NotFound
 from model_router.quota.accounts import AccountRef
-from model_router.store.tables import quota_accounts, quota_ledger
+from model_router.store import quota_accounts as accounts
 
 __all__ = ["AccountFilter", "Adjustment", "QuotaLedger"]
-
-_COVERED = "ck_quota_accounts_balance_covered"
 
 
 @dataclass(frozen=True)
@@ -75,37 +71,24 @@ class QuotaLedger:
         async with self._sessions() as session, session.begin():
             if change.idempotency_key and (replay := await self._entry_for_key(session, change)) is not None:
                 return await self._account(session, account_id), replay
-            await session.execute(
-                pg_insert(quota_accounts).values(_new_account(change.account)).on_conflict_do_nothing()
-            )
-            account = (
-                await session.execute(
-                    update(quota_accounts)
-                    .where(quota_accounts.c.id == account_id)
-                    .where(quota_accounts.c.unlimited | (quota_accounts.c.balance + change.amount >= 0))
-                    .values(balance=quota_accounts.c.balance + change.amount, updated_at=func.now())
-                    .returning(*quota_accounts.c)
-                )
-            ).first()
+            await accounts.open_account(session, _new_account(change.account))
+            account = await accounts.add_to_balance(session, account_id, change.amount)
             if account is None:
                 raise FailedPrecondition(
                     "the deduction is larger than the balance", reason="QUOTA_BALANCE_TOO_LOW"
                 )
-            entry = (
-                await session.execute(
-                    quota_ledger.insert()
-                    .values(
-                        account_id=account_id,
-                        kind="adjust",
-                        amount=change.amount,
-                        balance_after=account.balance,
-                        reason=change.reason,
-                        actor_user_id=change.actor_user_id,
-                        idempotency_key=change.idempotency_key or None,
-                    )
-                    .returning(*quota_ledger.c)
-                )
-            ).one()
+            entry = await accounts.append_entry(
+                session,
+                {
+                    "account_id": account_id,
+                    "kind": "adjust",
+                    "amount": change.amount,
+                    "balance_after": account.balance,
+                    "reason": change.reason,
+                    "actor_user_id": change.actor_user_id,
+                    "idempotency_key": change.idempotency_key or None,
+                },
+            )
             return account, entry
 
     async def _replayed(self, change: Adjustment) -> tuple[Any, Any]:
@@ -115,30 +98,15 @@ class QuotaLedger:
             return await self._account(session, change.account.id), entry
 
     async def _entry_for_key(self, session: AsyncSession, change: Adjustment) -> Any:
-        return (
-            await session.execute(
-                select(quota_ledger).where(
-                    and_(
-                        quota_ledger.c.account_id == change.account.id,
-                        quota_ledger.c.idempotency_key == change.idempotency_key,
-                    )
-                )
-            )
-        ).first()
+        return await accounts.entry_for_key(session, change.account.id, change.idempotency_key)
 
     async def update_settings(self, account: AccountRef, values: dict[str, Any]) -> Any:
         """Change ``unlimited`` / ``low_balance_threshold``, creating the account (balance 0) if missing."""
-        statement = (
-            pg_insert(quota_accounts)
-            .values({**_new_account(account), **values})
-            .on_conflict_do_update(index_elements=["id"], set_={**values, "updated_at": func.now()})
-            .returning(*quota_accounts.c)
-        )
         try:
             async with self._sessions() as session, session.begin():
-                return (await session.execute(statement)).one()
+                return await accounts.upsert_settings(session, _new_account(account), values)
         except IntegrityError as exc:
-            if _COVERED in str(exc.orig):
+            if accounts.BALANCE_COVERED in str(exc.orig):
                 raise FailedPrecondition(
                     "the account owes units: top it up before limiting it", reason="QUOTA_BALANCE_NEGATIVE"
                 ) from None
@@ -149,31 +117,24 @@ class QuotaLedger:
             return await self._account(session, account_id)
 
     async def _account(self, session: AsyncSession, account_id: str) -> Any:
-        row = (await session.execute(select(quota_accounts).where(quota_accounts.c.id == account_id))).first()
+        row = await accounts.get_account(session, account_id)
         if row is None:
             raise _not_found(account_id)
         return row
 
     async def accounts(self, where: AccountFilter, offset: int, limit: int) -> list[Any]:
-        query: Select[Any] = select(quota_accounts)
-        if where.kind:
-            query = query.where(quota_accounts.c.kind == where.kind)
-        if where.tenant_id:
-            query = query.where(quota_accounts.c.tenant_id == where.tenant_id)
-        if where.low_balance_only:
-            query = query.where(quota_accounts.c.balance < quota_accounts.c.low_balance_threshold)
-        query = query.order_by(quota_accounts.c.id).offset(offset).limit(limit + 1)
         async with self._sessions() as session:
-            return list((await session.execute(query)).all())
+            return await accounts.list_accounts(
+                session,
+                kind=where.kind,
+                tenant_id=where.tenant_id,
+                low_balance_only=where.low_balance_only,
+                offset=offset,
+                limit=limit,
+            )
 
     async def entries(
         self, account_id: str, start: datetime | None, end: datetime | None, offset: int, limit: int
     ) -> list[Any]:
-        query = select(quota_ledger).where(quota_ledger.c.account_id == account_id)
-        if start is not None:
-            query = query.where(quota_ledger.c.created_at >= start)
-        if end is not None:
-            query = query.where(quota_ledger.c.created_at < end)
-        query = query.order_by(quota_ledger.c.id.desc()).offset(offset).limit(limit + 1)
         async with self._sessions() as session:
-            return list((await session.execute(query)).all())
+            return await accounts.list_entries(session, account_id, start, end, offset, limit)

@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from model_router.quota.cost import ONE, Price, exact_multiplier
-from model_router.quota.price_store import PriceStore
+from model_router.store.prices import PriceStore
 
 __all__ = ["DEFAULT_RELOAD_SECONDS", "PriceBook", "PriceTable"]
 

@@ -1,4 +1,5 @@
-"""The engine's multi-step statements, each one round trip (written as SQL: CTE chains read better so).
+"""Queries of quota reservations: the engine's multi-step statements (each one round trip, written as
+SQL: CTE chains read better so) and the single-table reads and writes around them.
 
 Accounts are always locked in id order (``ORDER BY id FOR UPDATE``) so two requests
 charging the same accounts queue instead of deadlocking. Under READ COMMITTED a row
@@ -8,9 +9,26 @@ Parameters are cast explicitly: asyncpg would otherwise infer ``integer`` for am
 
 from __future__ import annotations
 
-from sqlalchemy import TextClause, text
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-__all__ = ["APPLY", "RESERVE"]
+from sqlalchemy import Row, TextClause, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from model_router.store.tables import quota_reservations
+
+__all__ = [
+    "APPLY",
+    "RESERVE",
+    "apply_to_accounts",
+    "by_request",
+    "close",
+    "next_due",
+    "read",
+    "reserve",
+]
 
 # One statement, run in autocommit (one round trip, row locks held only while it runs).
 # A request id seen before takes nothing (idempotency). Otherwise it locks the accounts and,
@@ -96,3 +114,49 @@ WITH locked AS (
 SELECT id, take FROM changed
 """
 )
+
+
+async def reserve(session: AsyncSession, params: dict[str, Any]) -> Sequence[Row[Any]]:
+    """Run RESERVE in autocommit: one round trip, the account rows locked only while it runs."""
+    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return (await connection.execute(RESERVE, params)).all()
+
+
+async def apply_to_accounts(session: AsyncSession, params: dict[str, Any]) -> list[int]:
+    """Run APPLY in the caller's transaction; what each account actually paid (``take``)."""
+    return [int(row.take) for row in await session.execute(APPLY, params)]
+
+
+async def read(session: AsyncSession, reservation_id: uuid.UUID, *, lock: bool) -> Row[Any] | None:
+    query = select(quota_reservations).where(quota_reservations.c.id == reservation_id)
+    return (await session.execute(query.with_for_update() if lock else query)).first()
+
+
+async def by_request(session: AsyncSession, request_id: str) -> Row[Any] | None:
+    query = select(quota_reservations).where(quota_reservations.c.request_id == request_id)
+    return (await session.execute(query)).first()
+
+
+async def next_due(session: AsyncSession) -> uuid.UUID | None:
+    """The oldest open reservation past its expiry, locked; rows other instances hold are skipped."""
+    return (
+        await session.execute(
+            select(quota_reservations.c.id)
+            .where(quota_reservations.c.state == "reserved")
+            .where(quota_reservations.c.expire_at <= datetime.now().astimezone())
+            .order_by(quota_reservations.c.expire_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalar()
+
+
+async def close(session: AsyncSession, reservation_id: uuid.UUID, values: dict[str, Any]) -> Row[Any]:
+    return (
+        await session.execute(
+            update(quota_reservations)
+            .where(quota_reservations.c.id == reservation_id)
+            .values(closed_at=datetime.now().astimezone(), **values)
+            .returning(*quota_reservations.c)
+        )
+    ).one()

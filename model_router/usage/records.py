@@ -14,14 +14,11 @@ from typing import Any
 
 from chatmesh.events.v1 import usage_events_pb2
 from google.protobuf import duration_pb2
-from sqlalchemy import Select, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import NotFound
-from mesh.events import add
 from model_router.quota.engine import QuotaEngine
-from model_router.store.tables import outbox, usage_records
+from model_router.store import usage_records
 
 __all__ = [
     "CURRENCY",
@@ -83,6 +80,9 @@ class UsageRecord:
     stream: bool = False
     usage_estimated: bool = False
     reservation_id: uuid.UUID | None = None
+
+
+_EQUALS = ("tenant_id", "user_id", "api_key_id", "model", "channel_id", "status")
 
 
 @dataclass(frozen=True)
@@ -156,20 +156,12 @@ class UsageStore:
 
     async def write(self, session: AsyncSession, record: UsageRecord) -> None:
         """Insert the record and its event; a taken request id is renamed (``record.request_id`` changes)."""
-        while (
-            await session.execute(
-                pg_insert(usage_records)
-                .values(asdict(record))
-                .on_conflict_do_nothing(index_elements=["request_id"])
-                .returning(usage_records.c.request_id)
-            )
-        ).first() is None:
+        while not await usage_records.insert_record(session, asdict(record)):
             record.request_id = unique_request_id(record.request_id)
-        await add(
+        await usage_records.announce(
             session,
-            outbox,
+            usage_event(record),
             source=SOURCE,
-            event=usage_event(record),
             tenant_id=record.tenant_id,
             subject=record.request_id,
             actor_id=record.user_id or None,
@@ -177,22 +169,12 @@ class UsageStore:
 
     async def get(self, request_id: str) -> Any:
         async with self._sessions() as session:
-            row = (
-                await session.execute(select(usage_records).where(usage_records.c.request_id == request_id))
-            ).first()
+            row = await usage_records.get_record(session, request_id)
         if row is None:
             raise NotFound("usage record not found", reason="USAGE_RECORD_NOT_FOUND")
         return row
 
     async def page(self, where: UsageFilter, offset: int, limit: int) -> list[Any]:
-        query: Select[Any] = select(usage_records)
-        for name in ("tenant_id", "user_id", "api_key_id", "model", "channel_id", "status"):
-            if value := getattr(where, name):
-                query = query.where(usage_records.c[name] == value)
-        if where.start is not None:
-            query = query.where(usage_records.c.created_at >= where.start)
-        if where.end is not None:
-            query = query.where(usage_records.c.created_at < where.end)
-        query = query.order_by(usage_records.c.created_at.desc(), usage_records.c.request_id).offset(offset)
+        equals = {name: getattr(where, name) for name in _EQUALS}
         async with self._sessions() as session:
-            return list((await session.execute(query.limit(limit + 1))).all())
+            return await usage_records.page_records(session, equals, where.start, where.end, offset, limit)
