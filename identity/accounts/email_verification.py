@@ -32,8 +32,8 @@ from mesh.errors import FailedPrecondition
 from mesh.events import outbox as events_outbox
 
 if TYPE_CHECKING:
-    from identity.accounts.login import Origin
     from identity.deps import IdentityDeps
+    from identity.domain.origin import Origin
 
 __all__ = ["email_changed", "request_verification", "send_verification", "verify_email"]
 

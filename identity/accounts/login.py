@@ -13,13 +13,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatmesh.events.v1 import identity_events_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.accounts.admission import check_seat, take_seat
 from identity.accounts.email_verification import send_verification
+from identity.accounts.registration import add_user
 from identity.accounts.throttle import LoginThrottle
 from identity.domain.mfa import login_challenge
+from identity.domain.origin import Origin
 from identity.domain.passwords import hash_password, needs_rehash, password_problems, verify_password
 from identity.domain.roles import USER
 from identity.domain.signup import email_domain
@@ -33,7 +34,7 @@ from identity.domain.users import (
     username_problem,
 )
 from identity.sessions.tokens import Subject, TokenPair
-from identity.store import audit, outbox
+from identity.store import audit
 from identity.store import tenant_queries as tenant_store
 from identity.store import user_queries as user_store
 from identity.store.sessions import SessionRow
@@ -47,7 +48,6 @@ from mesh.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from mesh.events import outbox as events_outbox
 
 if TYPE_CHECKING:
     from identity.deps import IdentityDeps
@@ -71,12 +71,6 @@ MAX_LOGIN_PASSWORD_LENGTH = 1024
 def _dummy_hash() -> str:
     """Verified against when the email is unknown, so a miss costs the same Argon2 time as a hit."""
     return hash_password("chatmesh timing equaliser")
-
-
-@dataclass(frozen=True)
-class Origin:
-    ip: str | None
-    user_agent: str | None
 
 
 @dataclass(frozen=True)
@@ -166,7 +160,8 @@ async def create_account(
     # user limit): keep what follows short.
     await take_seat(db, tenant, seat_hold)
     username = account.username.strip() or default_username(email)
-    user_id = await user_store.insert_user(
+    granted = [role_id for name in role_names if (role_id := await user_store.built_in_role_id(db, name))]
+    user = await add_user(
         db,
         tenant_id=tenant.id,
         email=email,
@@ -174,41 +169,10 @@ async def create_account(
         display_name=account.display_name.strip() or username,
         password_hash=password_hash,
         locale=account.locale,
-    )
-    for name in role_names:
-        role_id = await user_store.built_in_role_id(db, name)
-        if role_id is not None:
-            await user_store.grant_role(db, user_id, role_id)
-    for role_id in role_ids:
-        await user_store.grant_role(db, user_id, role_id)
-    user = await user_store.get_user(db, user_id)
-    assert user is not None
-    await audit.record(
-        db,
-        tenant_id=tenant.id,
-        actor_id=actor_id or user_id,
-        action="user.register" if actor_id is None else "user.create",
-        resource=("user", str(user_id)),
-        outcome="success",
-        ip=origin.ip,
-        user_agent=origin.user_agent,
-    )
-    event = identity_events_pb2.UserRegistered(
-        user_id=str(user_id),
-        email=user.email,
-        username=user.username,
-        display_name=user.display_name,
-        locale=user.locale,
-        signup_method=signup,  # type: ignore[arg-type]
-    )
-    await events_outbox.add(
-        db,
-        outbox,
-        source="identity",
-        event=event,
-        tenant_id=str(tenant.id),
-        subject=str(user_id),
+        role_ids=[*granted, *role_ids],
+        origin=origin,
         actor_id=actor_id,
+        signup_method=signup,
     )
     await send_verification(deps, db, user, reason="registration")
     return user

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import grpc
 from google.protobuf import timestamp_pb2
 
+from identity.domain.origin import Origin
 from identity.domain.rbac import Grants, outranked_by
 from identity.store import api_keys as key_store
 from identity.store import audit
@@ -167,12 +168,6 @@ async def standing_changed(
     await access.roles_changed(user_id)
     for secret_hash in hashes:
         await access.api_keys.invalidate(secret_hash)
-
-
-@dataclass(frozen=True)
-class Origin:
-    ip: str | None
-    user_agent: str | None
 
 
 def origin_of(context: grpc.aio.ServicerContext) -> Origin:

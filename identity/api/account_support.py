@@ -11,12 +11,10 @@ import uuid
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
-import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.accounts.login import Origin
-from identity.api.access_support import Caller, origin_of
+from identity.api.access_support import Caller
 from identity.store import user_queries as user_store
 from identity.store.user_queries import UserRow
 from mesh.auth import credential_from_metadata, outgoing_credentials
@@ -31,16 +29,10 @@ __all__ = [
     "caller_claims",
     "invalid",
     "mask_paths",
-    "origin",
     "target_user",
 ]
 
 ME = "me"
-
-
-def origin(context: grpc.aio.ServicerContext) -> Origin:
-    found = origin_of(context)
-    return Origin(found.ip, found.user_agent)
 
 
 def invalid(violations: Iterable[FieldViolation]) -> InvalidArgument:

@@ -24,9 +24,9 @@ from identity.accounts.login import (
     subject_of,
 )
 from identity.accounts.throttle import LoginThrottle
-from identity.api.access_support import resolve_caller, resolve_person
+from identity.api.access_support import origin_of, resolve_caller, resolve_person
 from identity.api.account_messages import jwk_message, principal_message, user_message
-from identity.api.account_support import caller_claims, invalid, origin
+from identity.api.account_support import caller_claims, invalid
 from identity.domain.passwords import hash_password
 from identity.domain.signup import SignupDecision, signup_decision
 from identity.domain.users import normalize_email
@@ -59,7 +59,7 @@ class AuthApi:
         The input is checked before any tenant is looked up, and a tenant that does not exist
         answers exactly like one whose signup is closed, so the answers reveal neither.
         """
-        where = origin(context)
+        where = origin_of(context)
         account = NewAccount(
             email=request.email,
             password=request.password,
@@ -145,7 +145,7 @@ class AuthApi:
             email=request.email,
             password=request.password,
             tenant_ref=request.tenant,
-            origin=origin(context),
+            origin=origin_of(context),
             throttle=LoginThrottle(self.deps.settings, self.deps.redis),
         )
         if result.pair is None:
@@ -169,7 +169,7 @@ class AuthApi:
         if len(raw) > MAX_TOKEN_LENGTH:
             raise invalid([FieldViolation("refresh_token", "is not a refresh token")])
         claims = await self.deps.tokens.decode_refresh(raw)
-        where = origin(context)
+        where = origin_of(context)
         async with self.deps.sessions.begin() as db:
             outcome = await self.deps.tokens.refresh(db, claims, subject_for_refresh)
             if outcome.family_revoked:
@@ -204,7 +204,7 @@ class AuthApi:
             if refresh.subject != str(caller.user_id):
                 raise invalid([FieldViolation("refresh_token", "belongs to another account")])
             families.append(uuid.UUID(refresh.session_id))
-        where = origin(context)
+        where = origin_of(context)
         async with self.deps.sessions.begin() as db:
             revoked = await self.deps.tokens.revoke_sessions(
                 db, list(dict.fromkeys(families)), reason="logout"
@@ -228,7 +228,7 @@ class AuthApi:
     async def LogoutAll(self, request: auth_pb2.LogoutAllRequest, context: grpc.aio.ServicerContext) -> Any:
         caller = await resolve_person(self.deps)
         claims = await caller_claims(self.deps)
-        where = origin(context)
+        where = origin_of(context)
         async with self.deps.sessions.begin() as db:
             revoked = await self.deps.tokens.revoke_user_sessions(caller.user_id, db=db, reason="logout_all")
             await audit.record(
@@ -260,7 +260,7 @@ class AuthApi:
             new=request.new_password,
             keep_session_id=uuid.UUID(claims.session_id) if claims else None,
             revoke_others=request.revoke_other_sessions,
-            origin=origin(context),
+            origin=origin_of(context),
         )
         return auth_pb2.ChangePasswordResponse()
 
@@ -291,7 +291,7 @@ class AuthApi:
         caller = await resolve_person(self.deps)
         caller.need("signing_keys:rotate")
         key = await self.deps.tokens.keyring.rotate()
-        where = origin(context)
+        where = origin_of(context)
         async with self.deps.sessions.begin() as db:
             await audit.record(
                 db,

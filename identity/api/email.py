@@ -8,8 +8,7 @@ import grpc
 from chatmesh.identity.v1 import auth_pb2
 
 from identity.accounts.email_verification import request_verification, verify_email
-from identity.api.access_support import resolve_person
-from identity.api.account_support import origin
+from identity.api.access_support import origin_of, resolve_person
 
 if TYPE_CHECKING:
     from identity.deps import IdentityDeps
@@ -23,7 +22,7 @@ class EmailApi:
     async def VerifyEmail(
         self, request: auth_pb2.VerifyEmailRequest, context: grpc.aio.ServicerContext
     ) -> Any:
-        await verify_email(self.deps, request.token, origin(context))
+        await verify_email(self.deps, request.token, origin_of(context))
         return auth_pb2.VerifyEmailResponse()
 
     async def RequestEmailVerification(

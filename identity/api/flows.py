@@ -15,6 +15,7 @@ from chatmesh.identity.v1 import auth_pb2, mfa_pb2, oauth_pb2
 
 from identity.api.access_support import (
     Caller,
+    origin_of,
     page_size,
     parse_cursor,
     parse_id,
@@ -22,7 +23,7 @@ from identity.api.access_support import (
     to_timestamp,
 )
 from identity.api.account_messages import user_message
-from identity.api.account_support import origin, target_user
+from identity.api.account_support import target_user
 from identity.mfa.totp import (
     complete_mfa_login,
     confirm_totp,
@@ -95,7 +96,7 @@ class FlowsApi:
         self, request: auth_pb2.RequestPasswordResetRequest, context: grpc.aio.ServicerContext
     ) -> Any:
         await request_password_reset(
-            self.deps, email=request.email, tenant_ref=request.tenant, origin=origin(context)
+            self.deps, email=request.email, tenant_ref=request.tenant, origin=origin_of(context)
         )
         return auth_pb2.RequestPasswordResetResponse()
 
@@ -103,7 +104,7 @@ class FlowsApi:
         self, request: auth_pb2.ResetPasswordRequest, context: grpc.aio.ServicerContext
     ) -> Any:
         await reset_password(
-            self.deps, token=request.token, new_password=request.new_password, origin=origin(context)
+            self.deps, token=request.token, new_password=request.new_password, origin=origin_of(context)
         )
         return auth_pb2.ResetPasswordResponse()
 
@@ -145,7 +146,7 @@ class FlowsApi:
             code=request.code,
             state=request.state,
             error=request.error,
-            origin=origin(context),
+            origin=origin_of(context),
             caller_id=_user_caller_id(),
         )
         response = oauth_pb2.CompleteOAuthResponse(
@@ -179,7 +180,7 @@ class FlowsApi:
     ) -> Any:
         link_id = parse_id(request.linked_account_id, "linked_account_id")
         caller = await self._person()
-        await unlink_account(self.deps, caller, request.user_id, link_id, origin(context))
+        await unlink_account(self.deps, caller, request.user_id, link_id, origin_of(context))
         return oauth_pb2.UnlinkAccountResponse()
 
     # ---- MFA ----
@@ -195,28 +196,28 @@ class FlowsApi:
 
     async def EnrollTotp(self, request: mfa_pb2.EnrollTotpRequest, context: grpc.aio.ServicerContext) -> Any:
         caller = await self._person()
-        enrollment = await enroll_totp(self.deps, caller.user_id, origin(context))
+        enrollment = await enroll_totp(self.deps, caller.user_id, origin_of(context))
         return mfa_pb2.EnrollTotpResponse(secret=enrollment.secret, otpauth_uri=enrollment.otpauth_uri)
 
     async def ConfirmTotp(
         self, request: mfa_pb2.ConfirmTotpRequest, context: grpc.aio.ServicerContext
     ) -> Any:
         caller = await self._person()
-        codes = await confirm_totp(self.deps, caller.user_id, request.code, origin(context))
+        codes = await confirm_totp(self.deps, caller.user_id, request.code, origin_of(context))
         return mfa_pb2.ConfirmTotpResponse(recovery_codes=codes)
 
     async def DisableTotp(
         self, request: mfa_pb2.DisableTotpRequest, context: grpc.aio.ServicerContext
     ) -> Any:
         caller = await self._person()
-        await disable_totp(self.deps, caller.user_id, request.code, request.password, origin(context))
+        await disable_totp(self.deps, caller.user_id, request.code, request.password, origin_of(context))
         return mfa_pb2.DisableTotpResponse()
 
     async def RegenerateRecoveryCodes(
         self, request: mfa_pb2.RegenerateRecoveryCodesRequest, context: grpc.aio.ServicerContext
     ) -> Any:
         caller = await self._person()
-        codes = await regenerate_recovery_codes(self.deps, caller.user_id, request.code, origin(context))
+        codes = await regenerate_recovery_codes(self.deps, caller.user_id, request.code, origin_of(context))
         return mfa_pb2.RegenerateRecoveryCodesResponse(recovery_codes=codes)
 
     async def CompleteMfaLogin(
@@ -228,7 +229,7 @@ class FlowsApi:
             mfa_token=request.mfa_token,
             totp_code=request.totp_code if factor == "totp_code" else None,
             recovery_code=request.recovery_code if factor == "recovery_code" else None,
-            origin=origin(context),
+            origin=origin_of(context),
         )
         return mfa_pb2.CompleteMfaLoginResponse(
             user=user_message(result.user, mfa_enabled=True),

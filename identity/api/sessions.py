@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from chatmesh.identity.v1 import auth_pb2
 
-from identity.api.access_support import guard_target, page_size, parse_cursor, resolve_person
+from identity.api.access_support import guard_target, origin_of, page_size, parse_cursor, resolve_person
 from identity.api.account_messages import session_message
-from identity.api.account_support import caller_claims, invalid, origin, target_user
+from identity.api.account_support import caller_claims, invalid, target_user
 from identity.store import audit
 from identity.store import sessions as session_store
 from identity.store.paging import encode_cursor
@@ -56,7 +56,7 @@ class SessionsApi:
             session_id = uuid.UUID(request.session_id)
         except ValueError:
             raise invalid([FieldViolation("session_id", "is not a session id")]) from None
-        where = origin(context)
+        where = origin_of(context)
         async with self.deps.sessions.begin() as db:
             user = await target_user(db, caller, request.user_id, permission="users:update")
             await guard_target(self.deps, caller, user.id, db)

@@ -16,9 +16,9 @@ from chatmesh.events.v1 import identity_events_pb2
 from chatmesh.identity.v1 import tenants_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.accounts.login import Origin
 from identity.api.access_support import (
     Caller,
+    origin_of,
     page_size,
     parse_cursor,
     resolve_caller,
@@ -26,8 +26,9 @@ from identity.api.access_support import (
     to_timestamp,
 )
 from identity.api.account_messages import TENANT_STATUS_NAMES, quota_message, tenant_message
-from identity.api.account_support import invalid, mask_paths, origin
+from identity.api.account_support import invalid, mask_paths
 from identity.api.tenant_signup import SIGNUP_PATHS, check_signup_role, signup_values
+from identity.domain.origin import Origin
 from identity.domain.users import DEFAULT_TENANT_SLUG, slug_problem, tenant_name_problem
 from identity.store import audit, outbox
 from identity.store import sessions as session_store
@@ -142,7 +143,7 @@ class TenantsApi:
                 assert created is not None
                 await check_signup_role(db, caller, created, signup.get("signup_role"))  # type: ignore[arg-type]
                 await tenant_store.update_tenant(db, tenant_id, signup)
-            await self._audit_tenant(db, caller, origin(context), "tenant.create", tenant_id, slug=slug)
+            await self._audit_tenant(db, caller, origin_of(context), "tenant.create", tenant_id, slug=slug)
             tenant = await tenant_store.get_tenant(db, tenant_id)
             assert tenant is not None
             await events_outbox.add(
@@ -237,7 +238,7 @@ class TenantsApi:
             if standing and values["status"] != "active":
                 await self._end_tenant_sessions(db, tenant.id, f"tenant_{values['status']}")
             await self._audit_tenant(
-                db, caller, origin(context), "tenant.update", tenant.id, fields=",".join(paths)
+                db, caller, origin_of(context), "tenant.update", tenant.id, fields=",".join(paths)
             )
             updated = await tenant_store.get_tenant(db, tenant.id)
             assert updated is not None
@@ -269,7 +270,7 @@ class TenantsApi:
             if tenant.status != "deleted":
                 await tenant_store.update_tenant(db, tenant.id, {"status": "deleted"})
                 await self._end_tenant_sessions(db, tenant.id, "tenant_deleted")
-                await self._audit_tenant(db, caller, origin(context), "tenant.delete", tenant.id)
+                await self._audit_tenant(db, caller, origin_of(context), "tenant.delete", tenant.id)
         await standing_changed(self.deps, tenant_id=tenant.id)
         return tenants_pb2.DeleteTenantResponse()
 
@@ -297,7 +298,7 @@ class TenantsApi:
             tenant = await _visible_tenant(db, caller, request.tenant_id, "quotas:update", for_update=True)
             await tenant_store.update_tenant(db, tenant.id, values)
             await self._audit_tenant(
-                db, caller, origin(context), "tenant.quota_update", tenant.id, fields=",".join(columns)
+                db, caller, origin_of(context), "tenant.quota_update", tenant.id, fields=",".join(columns)
             )
             updated = await tenant_store.get_tenant(db, tenant.id)
             assert updated is not None

@@ -17,18 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.accounts.admission import take_seat
 from identity.accounts.email_verification import email_changed
-from identity.accounts.login import NewAccount, Origin, create_account
+from identity.accounts.login import NewAccount, create_account
 from identity.api.access_support import (
     Caller,
     guard_target,
+    origin_of,
     page_size,
     parse_cursor,
     resolve_caller,
     standing_changed,
 )
 from identity.api.account_messages import USER_STATUS_NAMES, user_message
-from identity.api.account_support import invalid, mask_paths, origin, target_user
+from identity.api.account_support import invalid, mask_paths, target_user
 from identity.api.role_messages import effective_permissions, find_role, no_escalation
+from identity.domain.origin import Origin
 from identity.domain.roles import USER
 from identity.domain.users import (
     avatar_url_problem,
@@ -133,7 +135,7 @@ class UsersApi:
             tenant_id = uuid.UUID(request.tenant_id) if request.tenant_id else caller.tenant_id
         except ValueError:
             raise invalid([FieldViolation("tenant_id", "is not a tenant id")]) from None
-        where = origin(context)
+        where = origin_of(context)
         async with self.deps.sessions.begin() as db:
             tenant = await tenant_store.get_tenant(db, tenant_id)
             if tenant is None or not caller.sees_tenant(tenant.id):
@@ -246,7 +248,8 @@ class UsersApi:
                     reason="USER_LOGIN_REQUIRED",
                 )
             await user_store.update_profile(db, user.id, values)
-            await self._audit_user(db, caller, origin(context), "user.update", user, fields=",".join(paths))
+            where = origin_of(context)
+            await self._audit_user(db, caller, where, "user.update", user, fields=",".join(paths))
             updated = await user_store.get_user(db, user.id)
             assert updated is not None
             if email_changes:
@@ -287,7 +290,7 @@ class UsersApi:
             # Any change of standing ends the user's sessions, so no token outlives it.
             revoked = await self.deps.tokens.revoke_user_sessions(user.id, db=db, reason=f"user_{to}")
             await self._audit_user(
-                db, caller, origin(context), action, user, revoked_sessions=revoked, **meta
+                db, caller, origin_of(context), action, user, revoked_sessions=revoked, **meta
             )
             updated = await user_store.get_user(db, user.id)
             assert updated is not None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.accounts.login import Origin, subject_of
+from identity.accounts.login import subject_of
 from identity.domain.mfa import (
     PendingMfaLogin,
     check_mfa_lockout,
@@ -29,6 +29,7 @@ from identity.domain.mfa import (
     require_totp_code,
     verify_totp,
 )
+from identity.domain.origin import Origin
 from identity.domain.passwords import verify_password
 from identity.sessions.tokens import TokenPair
 from identity.store import audit

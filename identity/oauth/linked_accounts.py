@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from identity.accounts.login import Origin
 from identity.api.access_support import Caller, guard_target
 from identity.api.account_support import target_user
+from identity.domain.origin import Origin
 from identity.store import audit
 from identity.store import oauth as link_store
 from identity.store.oauth import LinkRow

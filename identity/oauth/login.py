@@ -24,7 +24,8 @@ from chatmesh.events.v1 import identity_events_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.accounts.admission import signup_role_id, take_seat
-from identity.accounts.login import Origin, subject_of
+from identity.accounts.login import subject_of
+from identity.accounts.registration import add_user
 from identity.domain.mfa import login_challenge
 from identity.domain.oauth import (
     STATE_TTL_SECONDS,
@@ -40,6 +41,7 @@ from identity.domain.oauth import (
     require_provider_id,
     suggested_username,
 )
+from identity.domain.origin import Origin
 from identity.domain.signup import signup_decision
 from identity.domain.users import (
     DEFAULT_TENANT_SLUG,
@@ -50,7 +52,7 @@ from identity.domain.users import (
     username_problem,
 )
 from identity.sessions.tokens import TokenPair
-from identity.store import audit, outbox
+from identity.store import audit
 from identity.store import mfa as mfa_store
 from identity.store import oauth as link_store
 from identity.store import tenant_queries as tenant_store
@@ -64,7 +66,6 @@ from mesh.errors import (
     InvalidArgument,
     PermissionDenied,
 )
-from mesh.events import outbox as events_outbox
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -306,7 +307,8 @@ async def _create_user(db: AsyncSession, profile: ExternalProfile, origin: Origi
         username = f"{profile.provider}-{uuid.uuid4().hex[:12]}"
     avatar = profile.avatar_url if profile.avatar_url and not avatar_url_problem(profile.avatar_url) else None
     display_name = "".join(c for c in profile.display_name if c.isprintable())[:MAX_DISPLAY_NAME_LENGTH]
-    user_id = await user_store.insert_user(
+    role_id = await signup_role_id(db, tenant)
+    return await add_user(
         db,
         tenant_id=tenant.id,
         email=email,
@@ -315,32 +317,13 @@ async def _create_user(db: AsyncSession, profile: ExternalProfile, origin: Origi
         password_hash=None,
         avatar_url=avatar,
         email_verified=verified,
-    )
-    role_id = await signup_role_id(db, tenant)
-    if role_id is not None:
-        await user_store.grant_role(db, user_id, role_id)
-    user = await user_store.get_user(db, user_id)
-    assert user is not None
-    await _audit(db, user, origin, "user.register", None, {"method": f"oauth:{profile.provider}"})
-    event = identity_events_pb2.UserRegistered(
-        user_id=str(user.id),
-        email=user.email,
-        username=user.username,
-        display_name=user.display_name,
-        locale=user.locale,
+        role_ids=[role_id] if role_id is not None else [],
+        origin=origin,
+        actor_id=None,
         signup_method=identity_events_pb2.SIGNUP_METHOD_OAUTH,
         provider_id=profile.provider,
+        audit_metadata={"method": f"oauth:{profile.provider}"},
     )
-    await events_outbox.add(
-        db,
-        outbox,
-        source="identity",
-        event=event,
-        tenant_id=str(tenant.id),
-        subject=str(user.id),
-        actor_id="",
-    )
-    return user
 
 
 async def _audit(

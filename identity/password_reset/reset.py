@@ -20,7 +20,8 @@ from chatmesh.events.v1 import identity_events_pb2
 from google.protobuf import timestamp_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.accounts.login import Origin, resolve_tenant
+from identity.accounts.login import resolve_tenant
+from identity.domain.origin import Origin
 from identity.domain.passwords import hash_password, password_problems
 from identity.domain.reset import (
     MAX_RESET_REQUESTS_PER_HOUR,
