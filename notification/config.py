@@ -33,6 +33,8 @@ class NotificationSettings(BaseSettings):
     # Maildir (relative to the data dir) the emails go to without an SMTP server.
     maildir: str = "mail"
     # Notifications delivered at once per instance (bulk lane), and for HIGH priority (own lane).
+    # Each holds a database connection while its provider is called (the row lock is what makes
+    # delivery once-only), so together they must stay well below CHATMESH_DB_POOL_SIZE.
     delivery_workers: int = Field(default=8, ge=1, le=64)
     urgent_workers: int = Field(default=2, ge=1, le=16)
     # Delivery attempts per notification before it fails and is dead-lettered.
