@@ -7,6 +7,7 @@ neither the tests nor the benchmarks touch the default ports or a developer's `.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import signal
@@ -210,6 +211,15 @@ def _data_dir() -> Path:
     path.chmod(0o711)
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path / "data"
+
+
+def seed_channel_env(base_url: str, models: list[str], api_key: str = "sk-e2e-upstream") -> dict[str, str]:
+    """Extra env for ``make_mesh``: one OpenAI-compatible channel seeded at ``base_url``."""
+    return {
+        "CHATMESH_SEED_CHANNEL_BASE_URL": base_url,
+        "CHATMESH_SEED_CHANNEL_API_KEY": api_key,
+        "CHATMESH_SEED_CHANNEL_MODELS": json.dumps(models),
+    }
 
 
 def make_mesh(root: Path, extra_env: dict[str, str] | None = None) -> Mesh:

@@ -26,7 +26,7 @@ import pytest
 
 from tests.fakes.llm_upstream import FakeLLMUpstream, FakeReply
 from tests.fakes.threaded import serving
-from tests.support.mesh_process import Mesh, MeshRun, make_mesh
+from tests.support.mesh_process import Mesh, MeshRun, make_mesh, seed_channel_env
 
 pytestmark = pytest.mark.e2e
 
@@ -47,20 +47,10 @@ def running(
     tmp_path_factory: pytest.TempPathFactory, upstream: FakeLLMUpstream
 ) -> Iterator[tuple[Mesh, MeshRun]]:
     mesh = make_mesh(
-        tmp_path_factory.mktemp("analytics-mesh"),
-        {
-            "CHATMESH_SEED_CHANNEL_BASE_URL": f"{upstream.base_url}/v1",
-            "CHATMESH_SEED_CHANNEL_API_KEY": "sk-e2e-upstream",
-            "CHATMESH_SEED_CHANNEL_MODELS": json.dumps([MODEL]),
-        },
+        tmp_path_factory.mktemp("analytics-mesh"), seed_channel_env(f"{upstream.base_url}/v1", [MODEL])
     )
-    run = mesh.start()
-    try:
-        run.wait_ready()
+    with mesh.running() as run:
         yield mesh, run
-    finally:
-        if run.process.poll() is None:
-            run.stop()
 
 
 def _client(mesh: Mesh, token: str) -> httpx.Client:
