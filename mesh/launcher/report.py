@@ -43,13 +43,14 @@ def mesh_table(
 
 
 def ready_banner(settings: Settings, table: str, data_dir: Path) -> str:
-    """The block printed once the whole mesh answers: table, gateway URL and how to poke a service."""
+    """The block printed once the whole mesh answers: table, gateway and console URLs, grpcurl hints."""
     identity = local_grpc_address(settings, "identity")
     lines = [
         "",
         table,
         "",
         f"gateway:  {local_gateway_url(settings)}  (try: curl {local_gateway_url(settings)}/readyz)",
+        f"console:  {local_gateway_url(settings)}/console/  (sign up, chat, API keys)",
         f"grpcurl:  grpcurl -plaintext {identity} list",
         f"          grpcurl -plaintext {identity} describe {grpc_service_name('identity')}",
     ]

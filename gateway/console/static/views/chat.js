@@ -1,0 +1,230 @@
+// Chat: the conversation list, a model picker for new conversations, and a conversation view
+// whose answers stream in token by token (POST …/messages:send answers text/event-stream).
+// While an answer streams, its text and last event id are kept in sessionStorage, so a
+// reload mid-answer picks the generation up again with Last-Event-ID (…:resume).
+
+import { api, stream } from "../api.js";
+import { h, mount } from "../dom.js";
+import { setMarkdown } from "../markdown.js";
+import { readEvents } from "../sse.js";
+import { busy, clearError, showError } from "../ui.js";
+
+const RESUME_KEY = "chatmesh.console.generation";
+const state = { conversationId: "", generationId: "", streaming: false, models: null };
+
+const textOf = (message) => (message.parts || []).map((p) => p.text || "").join("");
+const isUser = (message) => message.role === "MESSAGE_ROLE_USER";
+
+async function models() {
+  if (!state.models) {
+    const listed = await api("GET", "/v1/models");
+    state.models = (listed.data || []).map((m) => m.id).sort();
+  }
+  return state.models;
+}
+
+function bubble(role, text, status = "") {
+  const body = h("div", { class: "body" });
+  if (role === "user") body.textContent = text;
+  else setMarkdown(body, text);
+  return h("article", { class: `msg ${role}`, dataset: { status } }, h("div", { class: "role" }, role === "user" ? "You" : "Assistant"), body);
+}
+
+export async function renderChat(root, conversationId = "") {
+  clearError();
+  state.conversationId = conversationId;
+  const list = h("nav", { class: "conv-list", "aria-label": "Conversations" }, h("p", { class: "muted" }, "Loading…"));
+  const picker = h("select", { id: "model", "aria-label": "Model" });
+  const log = h("div", { id: "messages", class: "messages", "aria-live": "polite" });
+  const input = h("textarea", { id: "prompt", rows: "3", placeholder: "Message (Enter sends, Shift+Enter is a new line)", "aria-label": "Message" });
+  const send = h("button", { type: "submit", id: "send" }, "Send");
+  const stop = h("button", { type: "button", id: "stop", class: "secondary", hidden: true }, "Stop");
+  const heading = h("h2", { class: "conv-title" }, conversationId ? "" : "New conversation");
+
+  const composer = h(
+    "form",
+    {
+      id: "composer",
+      class: "composer",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const text = input.value.trim();
+        if (!text || state.streaming) return;
+        busy(send, async () => {
+          input.value = "";
+          await sendMessage(text, { log, picker, stop, heading, list });
+        });
+      },
+    },
+    input,
+    h("div", { class: "row" }, send, stop),
+  );
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  stop.addEventListener("click", () => busy(stop, stopGeneration));
+
+  mount(
+    root,
+    h(
+      "div",
+      { class: "chat" },
+      h(
+        "aside",
+        { class: "sidebar" },
+        h("a", { class: "button", id: "new-chat", href: "#/chat" }, "New chat"),
+        h("label", { class: "picker" }, "Model", picker),
+        list,
+      ),
+      h("section", { class: "conversation" }, heading, log, composer),
+    ),
+  );
+
+  const loaded = await Promise.allSettled([
+    fillModels(picker),
+    fillList(list),
+    conversationId ? openConversation(conversationId, { log, heading, picker, stop }) : null,
+  ]);
+  for (const result of loaded) if (result.status === "rejected") showError(result.reason);
+  input.focus();
+}
+
+async function fillModels(picker) {
+  const names = await models();
+  mount(picker, ...names.map((name) => h("option", { value: name }, name)));
+  if (!names.length) mount(picker, h("option", { value: "" }, "no models: an admin adds a channel"));
+}
+
+async function fillList(list) {
+  const listed = await api("GET", "/v1/conversations?pageSize=50");
+  const items = listed.conversations || [];
+  mount(
+    list,
+    items.length
+      ? h(
+          "ul",
+          {},
+          items.map((c) =>
+            h(
+              "li",
+              {},
+              h("a", { href: `#/chat/${encodeURIComponent(c.id)}`, class: c.id === state.conversationId ? "active" : "" }, c.title || "Untitled"),
+            ),
+          ),
+        )
+      : h("p", { class: "muted" }, "No conversations yet."),
+  );
+}
+
+async function openConversation(id, view) {
+  const [conversation, listed] = await Promise.all([
+    api("GET", `/v1/conversations/${encodeURIComponent(id)}`),
+    api("GET", `/v1/conversations/${encodeURIComponent(id)}/messages`),
+  ]);
+  view.heading.textContent = conversation.title || "Untitled";
+  const model = conversation.settings && conversation.settings.model;
+  if (model) view.picker.dataset.conversationModel = model;
+  const messages = listed.messages || [];
+  mount(view.log, ...messages.map((m) => bubble(isUser(m) ? "user" : "assistant", textOf(m), m.status || "")));
+  const last = messages[messages.length - 1];
+  const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null");
+  if (last && !isUser(last) && last.status === "MESSAGE_STATUS_IN_PROGRESS" && last.generationId) {
+    const carry = saved && saved.generationId === last.generationId ? saved : { text: "", eventId: "" };
+    const target = view.log.lastElementChild;
+    const path = `/v1/conversations/${encodeURIComponent(id)}/generations/${encodeURIComponent(last.generationId)}:resume`;
+    const headers = carry.eventId ? { "last-event-id": carry.eventId } : {};
+    state.generationId = last.generationId;
+    await follow(() => stream("GET", path, undefined, headers), target, carry.text, view);
+  }
+}
+
+async function sendMessage(text, view) {
+  if (!state.conversationId) {
+    const model = view.picker.value;
+    if (!model) throw new Error("Pick a model first (none is served yet).");
+    const created = await api("POST", "/v1/conversations", { title: text.slice(0, 60), settings: { model } });
+    state.conversationId = created.id;
+    view.heading.textContent = created.title || "Untitled";
+    history.replaceState(null, "", `#/chat/${encodeURIComponent(created.id)}`);
+  }
+  view.log.append(bubble("user", text));
+  const target = bubble("assistant", "", "MESSAGE_STATUS_IN_PROGRESS");
+  view.log.append(target);
+  const path = `/v1/conversations/${encodeURIComponent(state.conversationId)}/messages:send`;
+  await follow(() => stream("POST", path, { content: text }), target, "", view);
+  fillList(view.list).catch(showError);
+}
+
+/** Read one generation's events into ``target`` (an assistant bubble). */
+async function follow(open, target, text, view) {
+  const body = target.querySelector(".body");
+  let pending = false;
+  const paint = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      setMarkdown(body, text);
+      view.log.scrollTop = view.log.scrollHeight;
+    });
+  };
+  state.streaming = true;
+  view.stop.hidden = false;
+  let status = "MESSAGE_STATUS_COMPLETE";
+  try {
+    const response = await open();
+    for await (const event of readEvents(response)) {
+      if (event.event === "done") break;
+      const data = JSON.parse(event.data);
+      if (event.event === "error") {
+        status = "MESSAGE_STATUS_FAILED";
+        showError(new Error(data.message || "the answer failed"));
+        break;
+      }
+      if (data.generationId) state.generationId = data.generationId;
+      if (data.delta && data.delta.text) {
+        text += data.delta.text;
+        paint();
+      }
+      if (data.citations) showCitations(target, data.citations.citations || []);
+      if (data.error) {
+        status = "MESSAGE_STATUS_FAILED";
+        showError(new Error(data.error.message || "the answer failed"));
+      }
+      if (data.done) {
+        if (data.done.finishReason === "stop_requested" || data.done.stopped) status = "MESSAGE_STATUS_INCOMPLETE";
+        break;
+      }
+      if (event.id && state.generationId) {
+        sessionStorage.setItem(RESUME_KEY, JSON.stringify({ generationId: state.generationId, eventId: event.id, text }));
+      }
+    }
+  } finally {
+    sessionStorage.removeItem(RESUME_KEY);
+    state.streaming = false;
+    view.stop.hidden = true;
+    setMarkdown(body, text);
+    target.dataset.status = status;
+  }
+}
+
+function showCitations(target, citations) {
+  if (!citations.length) return;
+  const old = target.querySelector(".citations");
+  const list = h(
+    "ol",
+    { class: "citations" },
+    citations.map((c) => h("li", {}, [c.title || c.documentName || c.documentId || "source", c.page ? `, p. ${c.page}` : ""].join(""))),
+  );
+  if (old) old.replaceWith(list);
+  else target.append(list);
+}
+
+async function stopGeneration() {
+  if (!state.generationId || !state.conversationId) return;
+  const path = `/v1/conversations/${encodeURIComponent(state.conversationId)}/generations/${encodeURIComponent(state.generationId)}:stop`;
+  await api("POST", path, {});
+}
