@@ -19,7 +19,6 @@ from identity.accounts.admission import check_seat, take_seat
 from identity.accounts.email_verification import send_verification
 from identity.accounts.registration import add_user
 from identity.accounts.throttle import LoginThrottle
-from identity.domain.mfa import login_challenge
 from identity.domain.origin import Origin
 from identity.domain.passwords import hash_password, needs_rehash, password_problems, verify_password
 from identity.domain.roles import USER
@@ -33,6 +32,7 @@ from identity.domain.users import (
     normalize_email,
     username_problem,
 )
+from identity.mfa.challenge import login_challenge
 from identity.sessions.tokens import Subject, TokenPair
 from identity.store import audit
 from identity.store import tenant_queries as tenant_store

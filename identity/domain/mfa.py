@@ -11,32 +11,25 @@ leaked table alone cannot be brute-forced offline, and compared after normalisin
 spaces and dashes, which people add or drop when typing them.
 
 A login whose first step passed for a user with TOTP on gets no tokens, only an MFA token
-(:func:`login_challenge`, called by every login path): 256 random bits, kept in Redis under
-its SHA-256 for five minutes, good for a few wrong codes and exactly one success. Wrong
-codes also count per user across MFA tokens, so logging in again does not buy an attacker
-fresh guesses without end.
+(``identity.mfa.challenge.login_challenge``, called by every login path): 256 random bits,
+good for five minutes, a few wrong codes and exactly one success. Wrong codes also count
+per user across MFA tokens, so logging in again does not buy an attacker fresh guesses
+without end. The limits are here; the Redis state is in ``identity.store.mfa_logins``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import pyotp
 
-from identity.store import mfa as mfa_store
-from mesh.errors import FieldViolation, InvalidArgument, ResourceExhausted, Unauthenticated
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from mesh.errors import FieldViolation, InvalidArgument, Unauthenticated
 
 __all__ = [
     "ISSUER",
@@ -50,15 +43,12 @@ __all__ = [
     "TOTP_WINDOW",
     "MfaChallenge",
     "PendingMfaLogin",
-    "check_mfa_lockout",
-    "consume_mfa_login",
-    "count_mfa_failure",
     "generate_recovery_codes",
-    "login_challenge",
+    "invalid_mfa_token",
     "new_totp_secret",
     "normalize_recovery_code",
     "otpauth_uri",
-    "peek_mfa_login",
+    "require_mfa_token",
     "require_recovery_code",
     "require_totp_code",
     "totp_step",
@@ -174,10 +164,8 @@ def require_recovery_code(code: str, field: str = "recovery_code") -> str:
     return cleaned
 
 
-# ---- the second login step ----
+# ---- the second login step (its use cases: identity.mfa.challenge) ----
 
-_PENDING_PREFIX = "mfa:login:"
-_FAILURES_PREFIX = "mfa:failures:"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -194,50 +182,8 @@ class PendingMfaLogin:
     attempts: int
 
 
-def _pending_key(mfa_token: str) -> str:
-    return _PENDING_PREFIX + hashlib.sha256(mfa_token.encode("ascii")).hexdigest()
-
-
-async def login_challenge(
-    db: AsyncSession | AsyncConnection,
-    redis: Redis,
-    *,
-    user_id: uuid.UUID,
-    tenant_id: uuid.UUID,
-    method: str,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> MfaChallenge | None:
-    """The hook every login path calls once the first factor passed and before issuing tokens.
-
-    Returns None when the user has no TOTP (issue tokens as usual); otherwise a challenge
-    whose ``mfa_token`` the response carries instead of tokens (``mfa_required = true``).
-    """
-    if not await mfa_store.totp_enabled(db, user_id):
-        return None
-    token = secrets.token_urlsafe(32)
-    key = _pending_key(token)
-    fields: dict[Any, Any] = {
-        "user_id": str(user_id),
-        "tenant_id": str(tenant_id),
-        "method": method,
-        "ip": ip or "",
-        "user_agent": (user_agent or "")[:512],
-        "attempts": "0",
-    }
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(key, mapping=fields)
-        pipe.expire(key, MFA_TOKEN_TTL_SECONDS)
-        await pipe.execute()
-    return MfaChallenge(mfa_token=token, expires_in=MFA_TOKEN_TTL_SECONDS)
-
-
-def _invalid_mfa_token() -> Unauthenticated:
-    return Unauthenticated("the MFA token is unknown or expired; log in again", reason="MFA_TOKEN_INVALID")
-
-
-async def peek_mfa_login(redis: Redis, mfa_token: str) -> PendingMfaLogin:
-    """The pending login, without consuming it; UNAUTHENTICATED when unknown or expired."""
+def require_mfa_token(mfa_token: str) -> str:
+    """The MFA token, trimmed; INVALID_ARGUMENT unless it has the shape login hands out."""
     token = mfa_token.strip()
     if not _TOKEN_SHAPE.match(token):
         raise InvalidArgument(
@@ -245,61 +191,8 @@ async def peek_mfa_login(redis: Redis, mfa_token: str) -> PendingMfaLogin:
             violations=[FieldViolation("mfa_token", "must be the mfa_token from the login response")],
             reason="MFA_TOKEN_MALFORMED",
         )
-    key = _pending_key(token)
-    raw = await redis.hgetall(key)  # type: ignore[misc]
-    if not raw:
-        raise _invalid_mfa_token()
-    data = {_text(k): _text(v) for k, v in raw.items()}
-    try:
-        return PendingMfaLogin(
-            key=key,
-            user_id=uuid.UUID(data["user_id"]),
-            tenant_id=uuid.UUID(data["tenant_id"]),
-            method=data.get("method", ""),
-            ip=data.get("ip", ""),
-            user_agent=data.get("user_agent", ""),
-            attempts=int(data.get("attempts", "0")),
-        )
-    except (KeyError, ValueError):
-        raise _invalid_mfa_token() from None
+    return token
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-async def count_mfa_failure(redis: Redis, user_id: uuid.UUID, pending: PendingMfaLogin | None = None) -> None:
-    """Record a wrong code: burn the MFA token after a few, lock the user's codes after more."""
-    failures = _FAILURES_PREFIX + str(user_id)
-    async with redis.pipeline(transaction=True) as pipe:
-        # SET NX EX then INCR: the window starts at the first failure (EXPIRE NX needs Redis 7).
-        pipe.set(failures, 0, ex=MFA_FAILURE_WINDOW_SECONDS, nx=True)
-        pipe.incr(failures)
-        if pending is not None:
-            pipe.hincrby(pending.key, "attempts", 1)
-        results = await pipe.execute()
-    if pending is not None and int(results[-1]) >= MAX_MFA_ATTEMPTS:
-        await redis.delete(pending.key)
-
-
-async def check_mfa_lockout(redis: Redis, user_id: uuid.UUID) -> None:
-    """RESOURCE_EXHAUSTED with RetryInfo while the user has too many recent wrong codes."""
-    key = _FAILURES_PREFIX + str(user_id)
-    failures = await redis.get(key)
-    if failures is not None and int(failures) >= MAX_MFA_FAILURES_PER_USER:
-        ttl = await redis.ttl(key)
-        raise ResourceExhausted(
-            "too many wrong verification codes; try again later",
-            retry_after=float(max(ttl, 1)),
-            reason="MFA_LOCKED",
-        )
-
-
-async def consume_mfa_login(redis: Redis, pending: PendingMfaLogin) -> None:
-    """Spend the MFA token; UNAUTHENTICATED when a concurrent request spent it first."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.delete(pending.key)
-        pipe.delete(_FAILURES_PREFIX + str(pending.user_id))
-        deleted, _ = await pipe.execute()
-    if not deleted:
-        raise _invalid_mfa_token()
+def invalid_mfa_token() -> Unauthenticated:
+    return Unauthenticated("the MFA token is unknown or expired; log in again", reason="MFA_TOKEN_INVALID")

@@ -18,19 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.accounts.login import subject_of
 from identity.domain.mfa import (
     PendingMfaLogin,
-    check_mfa_lockout,
-    consume_mfa_login,
-    count_mfa_failure,
     generate_recovery_codes,
     new_totp_secret,
     otpauth_uri,
-    peek_mfa_login,
     require_recovery_code,
     require_totp_code,
     verify_totp,
 )
 from identity.domain.origin import Origin
 from identity.domain.passwords import verify_password
+from identity.mfa.challenge import check_mfa_lockout, consume_mfa_login, count_mfa_failure, peek_mfa_login
 from identity.sessions.tokens import TokenPair
 from identity.store import audit
 from identity.store import mfa as mfa_store

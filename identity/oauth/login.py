@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.accounts.admission import signup_role_id, take_seat
 from identity.accounts.login import subject_of
 from identity.accounts.registration import add_user
-from identity.domain.mfa import login_challenge
 from identity.domain.oauth import (
     STATE_TTL_SECONDS,
     ExternalProfile,
@@ -51,6 +50,7 @@ from identity.domain.users import (
     normalize_email,
     username_problem,
 )
+from identity.mfa.challenge import login_challenge
 from identity.sessions.tokens import TokenPair
 from identity.store import audit
 from identity.store import mfa as mfa_store
