@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 
 from bench.harness import Figures, Report, peak_rss_mb
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.domain.channels import RoutableChannel
 from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel, select_linear
 from model_router.health.tracker import ChannelHealth
@@ -61,7 +61,7 @@ def _channels(rng: random.Random) -> list[RoutableChannel]:
 
 def _unhealthy(channels: list[RoutableChannel], rng: random.Random) -> ChannelHealth:
     """Live health with one channel in twenty open (cool-down running) and traffic stats for all."""
-    config = RouterConfig(breaker_consecutive_failures=1, breaker_cooldown_seconds=3600)
+    config = ModelRouterSettings(breaker_consecutive_failures=1, breaker_cooldown_seconds=3600)
     health = ChannelHealth(config)
     for channel in channels:
         if rng.random() < 0.05:

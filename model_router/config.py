@@ -1,7 +1,7 @@
 """model_router's own knobs (env prefix ``CHATMESH_MODEL_ROUTER_``), all with working defaults.
 
-Kept apart from mesh.config so routing and health tuning does not touch the shared settings.
-Other model_router areas may add their fields at the end of the class.
+Kept apart from mesh.config so routing and health tuning does not touch the shared settings
+(database, Redis, discovery and the seed channel stay there: every service reads them).
 
 Selection strategy: ``selection_strategy`` is the default for every request;
 ``strategy_by_model`` (exact model name as the caller asked for it) wins over
@@ -17,12 +17,12 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["RouterConfig", "StrategyName", "load_router_config"]
+__all__ = ["ModelRouterSettings", "StrategyName"]
 
 StrategyName = Literal["weighted_random", "round_robin", "least_in_flight", "lowest_latency"]
 
 
-class RouterConfig(BaseSettings):
+class ModelRouterSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHATMESH_MODEL_ROUTER_", extra="ignore")
 
     # How a channel is chosen within a priority tier (see the module docstring for overrides).
@@ -59,8 +59,3 @@ class RouterConfig(BaseSettings):
     # the caller before the reservation holds, a refusal closes the upstream unread). True
     # reserves first, as whole completions do, when no prompt may reach a provider unpaid.
     reserve_before_stream: bool = False
-
-
-def load_router_config(**overrides: object) -> RouterConfig:
-    """Config from the environment, with explicit overrides winning (tests)."""
-    return RouterConfig(**overrides)  # type: ignore[arg-type]

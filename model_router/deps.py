@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.usage.background import Finishers
 
 if TYPE_CHECKING:
@@ -19,12 +19,12 @@ if TYPE_CHECKING:
 
     from mesh.config import Settings
     from mesh.secrets import SecretBox
+    from model_router.channels.registry import ChannelRegistry
     from model_router.quota.engine import QuotaEngine
     from model_router.quota.key_grants import KeyGrants
     from model_router.quota.ledger import QuotaLedger
     from model_router.quota.price_book import PriceBook
     from model_router.quota.sweeper import ReservationSweeper
-    from model_router.registry import ChannelRegistry
     from model_router.relay import Relay
     from model_router.routing import RoutingRules
     from model_router.store.prices import PriceStore
@@ -49,4 +49,4 @@ class ModelRouterDeps:
     sweeper: ReservationSweeper | None = None  # refunds expired reservations
     routing: RoutingRules | None = None  # A/B routing rules (mr-providers); None: no aliases
     finishers: Finishers = field(default_factory=Finishers)  # settlements outliving their RPC
-    config: RouterConfig = field(default_factory=RouterConfig)  # CHATMESH_MODEL_ROUTER_* knobs
+    config: ModelRouterSettings = field(default_factory=ModelRouterSettings)  # CHATMESH_MODEL_ROUTER_* knobs

@@ -32,7 +32,7 @@ from chatmesh.model_router.v1 import inference_pb2
 from mesh.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted, Unavailable
 from model_router.adapters import Adapter, SseEvent, StreamParser, Target, UpstreamError, adapter_for
 from model_router.adapters.transport import post_json, post_stream_batches
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.domain.channels import ChannelKey, RoutableChannel
 from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel
 from model_router.health.tracker import ChannelHealth
@@ -158,7 +158,7 @@ class Relay:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         health: ChannelHealth | None = None,
-        config: RouterConfig | None = None,
+        config: ModelRouterSettings | None = None,
     ) -> None:
         """``health`` defaults to the channel source's own (the registry shares it with its monitor).
 

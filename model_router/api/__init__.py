@@ -1,16 +1,16 @@
 """model_router's gRPC servicer: one class assembled from per-area mixins.
 
-Each mixin (channels, models, inference, prices, quota, usage, health, routing) overrides the
-RPCs it builds; whatever none of them overrides still answers UNIMPLEMENTED
-through the sanctioned stub base. Mixins reach their dependencies via
-``self.deps``, which `model_router/assembly.py` builds.
+Each mixin (channels, models, inference, prices, quota, usage, health, routing) serves the
+RPCs of one area; together they serve every RPC of ModelRouterService
+(tests/unit/model_router/test_servicer.py checks none is left to the generated base).
+Mixins reach their dependencies via ``self.deps``, which `model_router/assembly.py` builds.
 """
 
 from __future__ import annotations
 
 from chatmesh.model_router.v1 import model_router_pb2, model_router_pb2_grpc
 
-from mesh.server import ServiceBinding, unimplemented
+from mesh.server import ServiceBinding
 from model_router.api.channels import ChannelsApi
 from model_router.api.health import HealthApi
 from model_router.api.inference import InferenceApi
@@ -25,8 +25,6 @@ __all__ = ["SERVICE_NAME", "ModelRouterServicer", "binding"]
 
 SERVICE_NAME: str = model_router_pb2.DESCRIPTOR.services_by_name["ModelRouterService"].full_name
 
-_Unbuilt = unimplemented(model_router_pb2_grpc.ModelRouterServiceServicer, issue="issue 5")
-
 
 class ModelRouterServicer(
     ChannelsApi,
@@ -37,7 +35,7 @@ class ModelRouterServicer(
     UsageApi,
     HealthApi,
     RoutingApi,
-    _Unbuilt,  # type: ignore[misc,valid-type]
+    model_router_pb2_grpc.ModelRouterServiceServicer,
 ):
     def __init__(self, deps: ModelRouterDeps) -> None:
         self.deps = deps

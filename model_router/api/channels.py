@@ -2,7 +2,7 @@
 
 Admin-only: reads need ``channels:read``, writes ``channels:update`` (identity's
 permission catalogue; super_admin holds both). Every committed change reloads this
-instance's registry and announces it to the others (model_router.registry).
+instance's registry and announces it to the others (model_router.channels.registry).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ reserved (RESOURCE_EXHAUSTED with QuotaFailure details when the quota cannot cov
 a whole completion before the upstream call; for a stream while the upstream is asked, so
 the quota round trip is not part of time-to-first-token: nothing is sent to the caller until
 the reservation holds, and a refused one closes the upstream request unread
-(``RouterConfig.reserve_before_stream``; ``CHATMESH_MODEL_ROUTER_RESERVE_BEFORE_STREAM=1`` reserves
+(``ModelRouterSettings.reserve_before_stream``; ``CHATMESH_MODEL_ROUTER_RESERVE_BEFORE_STREAM=1`` reserves
 first) — then settled to the exact cost with the usage record and its event,
 or refunded in full when the request fails. The exact cost is computed in memory and sent
 on the last response; booking it (settlement, usage record, event: one transaction) runs as

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.health.breaker import CLOSED, BreakerPolicy, CircuitBreaker, Transition
 from model_router.key_parking import KeyParking
 
@@ -35,7 +35,7 @@ class HealthTransition:
     http_status: int = 0
 
 
-def breaker_policy(config: RouterConfig) -> BreakerPolicy:
+def breaker_policy(config: ModelRouterSettings) -> BreakerPolicy:
     return BreakerPolicy(
         consecutive_failures=config.breaker_consecutive_failures,
         error_rate=config.breaker_error_rate,
@@ -50,12 +50,12 @@ class ChannelHealth:
 
     def __init__(
         self,
-        config: RouterConfig | None = None,
+        config: ModelRouterSettings | None = None,
         *,
         parking: KeyParking | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.config = config or RouterConfig()
+        self.config = config or ModelRouterSettings()
         self.policy = breaker_policy(self.config)
         self.parking = parking or KeyParking(self.config.key_cooldown_seconds, clock)
         self.unavailable: set[str] = set()  # channels whose breaker is not closed

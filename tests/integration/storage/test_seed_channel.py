@@ -13,7 +13,7 @@ from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.migrate import migrate
 from mesh.secrets import SECRET_KEY_FILE, secret_box
-from model_router.bootstrap import ensure_seed_channel
+from model_router.channels.seed import ensure_seed_channel
 from model_router.store.channels import CHANNEL_KEY_CONTEXT
 from model_router.store.tables import channel_keys, channels
 

@@ -14,8 +14,8 @@ from chatmesh.model_router.v1 import channels_pb2, chat_pb2, inference_pb2
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.secrets import secret_box
+from model_router.channels.registry import ChannelRegistry
 from model_router.domain.selection import SelectionRequest, select_channel
-from model_router.registry import ChannelRegistry
 from model_router.store import tables
 from tests.integration.model_router.channels.mr_channels_harness import (
     ADMIN,

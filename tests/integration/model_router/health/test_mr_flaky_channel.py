@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.health.tracker import ChannelHealth
 from model_router.relay import Relay, RetryPolicy
 from tests.fakes.llm_upstream import Failure, FakeLLMUpstream
@@ -24,7 +24,7 @@ from tests.integration.model_router.relay.relay_support import StaticChannels, c
 FAST = RetryPolicy(
     max_attempts=4, base_delay=0.001, max_delay=0.01, max_retry_after=0.1, timeout_seconds=10.0
 )
-CONFIG = RouterConfig(
+CONFIG = ModelRouterSettings(
     breaker_consecutive_failures=5,
     breaker_min_requests=10,
     breaker_error_rate=0.3,
@@ -116,7 +116,7 @@ async def test_streams_report_ttft_and_hold_in_flight_until_they_end(
 async def test_caller_faults_do_not_count_against_the_channel(
     healthy: FakeLLMUpstream, http: httpx.AsyncClient
 ) -> None:
-    health = ChannelHealth(RouterConfig(breaker_consecutive_failures=1))
+    health = ChannelHealth(ModelRouterSettings(breaker_consecutive_failures=1))
     relay = Relay(StaticChannels.of([channel_for(healthy, "h")]), http, policy=FAST, health=health)
     healthy.fail(Failure(status=400, message="Invalid 'messages'"), Failure(status=404))
     for _ in range(2):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.domain.channels import ChannelKey, RoutableChannel
 from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel
 from model_router.domain.strategies import SCAN_LIMIT
@@ -28,7 +28,7 @@ class Clock:
 
 
 def health_with(clock: Clock | None = None, **config: object) -> ChannelHealth:
-    settings = RouterConfig(breaker_consecutive_failures=2, breaker_cooldown_seconds=10, **config)  # type: ignore[arg-type]
+    settings = ModelRouterSettings(breaker_consecutive_failures=2, breaker_cooldown_seconds=10, **config)  # type: ignore[arg-type]
     return ChannelHealth(settings, clock=clock or Clock())
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.health.tracker import ChannelHealth
 
 
 def make() -> ChannelHealth:
-    return ChannelHealth(RouterConfig(breaker_consecutive_failures=2, breaker_cooldown_seconds=5))
+    return ChannelHealth(ModelRouterSettings(breaker_consecutive_failures=2, breaker_cooldown_seconds=5))
 
 
 def test_in_flight_counts_go_up_and_down_and_never_below_zero() -> None:
@@ -66,7 +66,7 @@ def test_keyless_reports_are_taken_once_and_cleared_by_a_success() -> None:
 
 def test_open_seconds_measures_the_unhealthy_streak() -> None:
     now = [50.0]
-    health = ChannelHealth(RouterConfig(breaker_consecutive_failures=1), clock=lambda: now[0])
+    health = ChannelHealth(ModelRouterSettings(breaker_consecutive_failures=1), clock=lambda: now[0])
     health.failed("a", "timeout")
     now[0] = 62.5
     assert health.open_seconds("a") == 12.5

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mesh.invalidation import RefreshLoop
 from mesh.secrets import SecretBox, SecretDecryptError
-from model_router.config import RouterConfig
+from model_router.config import ModelRouterSettings
 from model_router.domain.channels import ChannelKey, RoutableChannel
 from model_router.domain.selection import ChannelIndex
 from model_router.health.monitor import HealthMonitor
@@ -67,9 +67,9 @@ class ChannelRegistry:
         redis: Redis | None,
         *,
         reload_seconds: float = DEFAULT_RELOAD_SECONDS,
-        config: RouterConfig | None = None,
+        config: ModelRouterSettings | None = None,
     ) -> None:
-        self.config = config or RouterConfig()
+        self.config = config or ModelRouterSettings()
         self.health = ChannelHealth(self.config)
         self._probe_http = upstream_client()
         self.tester = ChannelTester(self._probe_http, self.health.parking, self.config.probe_timeout_seconds)

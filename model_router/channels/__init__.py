@@ -1,0 +1,1 @@
+"""Channels: the in-memory registry requests are routed from, and the seed channel written at start."""
