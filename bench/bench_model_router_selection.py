@@ -25,9 +25,10 @@ import time
 from collections.abc import Callable
 
 from bench.harness import Figures, Report, peak_rss_mb
+from bench.selection_baseline import select_linear
 from model_router.config import ModelRouterSettings
 from model_router.domain.channels import RoutableChannel
-from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel, select_linear
+from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel
 from model_router.health.tracker import ChannelHealth
 
 CHANNELS = 10_000

@@ -21,10 +21,10 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from model_router.domain.channels import RoutableChannel, model_matches
+from model_router.domain.channels import RoutableChannel
 from model_router.domain.strategies import HealthView, choose
 
-__all__ = ["ChannelIndex", "SelectionRequest", "Tier", "select_channel", "select_linear"]
+__all__ = ["ChannelIndex", "SelectionRequest", "Tier", "select_channel", "weighted_pick"]
 
 DEFAULT_GROUP = "default"
 _CACHE_LIMIT = 4096
@@ -89,7 +89,8 @@ class Tier:
         return None
 
 
-def _weighted(channels: Sequence[RoutableChannel], rng: random.Random) -> RoutableChannel | None:
+def weighted_pick(channels: Sequence[RoutableChannel], rng: random.Random) -> RoutableChannel | None:
+    """A channel drawn by weight (all alike when no weight is positive); None from no channels."""
     if not channels:
         return None
     weighted = [c for c in channels if c.weight > 0]
@@ -171,27 +172,8 @@ def select_channel(
     if health is not None and health.unavailable:
         for tier in tiers:
             left = [c for c in tier.channels if c.id not in request.exclude]
-            forced = _weighted(left, draw_rng)
+            forced = weighted_pick(left, draw_rng)
             if forced is not None:
                 health.force(forced.id)
                 return forced
     return None
-
-
-def select_linear(
-    channels: Sequence[RoutableChannel], request: SelectionRequest, rng: random.Random | None = None
-) -> RoutableChannel | None:
-    """The same rules as :func:`select_channel` by scanning every channel: the benchmark's baseline."""
-    draw_rng = rng or random.Random()
-    eligible = [
-        c
-        for c in channels
-        if request.group in (c.groups or {DEFAULT_GROUP})
-        and (request.model in c.model_mapping or any(model_matches(p, request.model) for p in c.models))
-        and c.supports(request.model, request.abilities)
-        and c.id not in request.exclude
-    ]
-    if not eligible:
-        return None
-    top = max(c.priority for c in eligible)
-    return _weighted([c for c in eligible if c.priority == top], draw_rng)

@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
+from bench.selection_baseline import select_linear
 from model_router.domain.channels import ModelAbility, RoutableChannel, model_matches
-from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel, select_linear
+from model_router.domain.selection import ChannelIndex, SelectionRequest, select_channel
 
 
 def ch(cid: str, models: tuple[str, ...] = ("gpt-4o",), **kw: object) -> RoutableChannel:
