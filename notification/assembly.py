@@ -78,6 +78,9 @@ async def open_deps(
         sms=sms_sender(config, http),
         clients=clients,
     )
+    close_email = getattr(deps.email, "close", None)
+    if close_email is not None:
+        stack.push_async_callback(close_email)
     running = Running(deps, stack)
     if workers:
         await start_workers(running, name or consumer_name(settings))

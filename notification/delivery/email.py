@@ -72,30 +72,65 @@ def _message_or_fail(email: Email, sender: str) -> EmailMessage:
 
 
 class SmtpSender:
+    """Sends over SMTP, keeping a few authenticated connections open between messages.
+
+    A fresh connection per message costs a TCP handshake, EHLO, STARTTLS and AUTH; reused
+    connections cost one MAIL/RCPT/DATA exchange. A connection the server closed while idle
+    is replaced once, at once; any other failure discards the connection.
+    """
+
     name = "smtp"
 
-    def __init__(self, config: SmtpConfig, sender: str, timeout: float) -> None:
+    def __init__(self, config: SmtpConfig, sender: str, timeout: float, keep_open: int = 8) -> None:
         self._config = config
         self._sender = sender
         self._timeout = timeout
+        self._keep_open = keep_open
+        self._idle: list[aiosmtplib.SMTP] = []
         self._gate = ProviderGate()
 
-    async def send(self, email: Email) -> str:
+    async def _connect(self) -> aiosmtplib.SMTP:
         cfg = self._config
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            username=cfg.username or None,
+            password=cfg.password or None,
+            use_tls=cfg.implicit_tls,
+            start_tls=cfg.starttls,
+            validate_certs=cfg.verify_tls,
+            timeout=self._timeout,
+        )
+        await client.connect()
+        return client
+
+    async def _deliver(self, message: EmailMessage) -> aiosmtplib.SMTP:
+        """Send on an idle connection (replaced once if the server dropped it) or a new one."""
+        while self._idle:
+            client = self._idle.pop()
+            if not client.is_connected:
+                continue
+            try:
+                await client.send_message(message)
+                return client
+            except aiosmtplib.SMTPServerDisconnected:
+                continue
+            except BaseException:
+                client.close()
+                raise
+        client = await self._connect()
+        try:
+            await client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    async def send(self, email: Email) -> str:
         self._gate.check(self.name)
         message = _message_or_fail(email, self._sender)
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=cfg.host,
-                port=cfg.port,
-                username=cfg.username or None,
-                password=cfg.password or None,
-                use_tls=cfg.implicit_tls,
-                start_tls=cfg.starttls,
-                validate_certs=cfg.verify_tls,
-                timeout=self._timeout,
-            )
+            client = await self._deliver(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             raise DeliveryFailed(
@@ -112,7 +147,19 @@ class SmtpSender:
             raise failure from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise DeliveryFailed(f"SMTP server unreachable: {type(exc).__name__}", transient=True) from exc
+        if len(self._idle) < self._keep_open:
+            self._idle.append(client)
+        else:
+            client.close()
         return message_id(email.notification_id)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for client in idle:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()
 
 
 class MaildirSender:

@@ -97,6 +97,7 @@ class SmtpSink:
             kwargs["authenticator"] = self._authenticate
             kwargs["auth_require_tls"] = tls
             kwargs["auth_required"] = True
+        self._kwargs = kwargs
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=free_port(), **kwargs)
 
     def _authenticate(
@@ -115,6 +116,13 @@ class SmtpSink:
 
     def stop(self) -> None:
         self.controller.stop()
+
+    def restart(self) -> None:
+        """Stop and listen again on the same port: every open client connection is dropped."""
+        port = self.port
+        self.controller.stop()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port, **self._kwargs)
+        self.controller.start()
 
     @property
     def port(self) -> int:

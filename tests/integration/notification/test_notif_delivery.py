@@ -181,3 +181,19 @@ async def test_a_subject_with_line_breaks_cannot_inject_headers(service: Service
 
 async def _mails(smtp: SmtpSink, address: str) -> list[object]:
     return list(smtp.to(address))
+
+
+async def test_a_connection_the_server_dropped_is_replaced_without_a_retry(
+    service: Service, smtp: SmtpSink
+) -> None:
+    first = (
+        await service.stub.Send(_send(f"c-{uuid.uuid4()}", "conn@example.com"), metadata=ADMIN)
+    ).notification
+    assert (await settled(service, first.id)).status == pb.NOTIFICATION_STATUS_SENT
+    smtp.restart()  # every idle connection the service kept is now dead
+    second = (
+        await service.stub.Send(_send(f"c-{uuid.uuid4()}", "conn@example.com"), metadata=ADMIN)
+    ).notification
+    done = await settled(service, second.id)
+    assert (done.status, done.attempts) == (pb.NOTIFICATION_STATUS_SENT, 1)
+    assert len(smtp.to("conn@example.com")) == 2
