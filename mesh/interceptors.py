@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import grpc
 import grpc.aio
 
+from mesh.dependency_errors import dependency_unavailable
 from mesh.errors import DomainError, Internal, Unavailable, Unimplemented, abort
 from mesh.handlers import Context, StreamBehavior, UnaryBehavior
 from mesh.telemetry.logging import (
@@ -207,8 +208,9 @@ class ErrorLayer:
     Any other exception becomes INTERNAL with a generic message that names the request id,
     so an operator can find the traceback in the logs while nothing internal reaches the
     caller. A failed call to another service that escapes the handler with UNAVAILABLE or
-    DEADLINE_EXCEEDED becomes UNAVAILABLE, which callers may retry; ``NotImplementedError``
-    (what generated servicer bases raise, e.g. grpc's own health ``List``) is UNIMPLEMENTED.
+    DEADLINE_EXCEEDED becomes UNAVAILABLE, which callers may retry, and so does a database or
+    Redis that is down or out of connections (with RetryInfo, see :mod:`mesh.dependency_errors`);
+    ``NotImplementedError`` (what generated servicer bases raise, e.g. grpc's own health ``List``) is UNIMPLEMENTED.
     """
 
     def __init__(self, service: str | None = None) -> None:
@@ -254,5 +256,9 @@ def _domain_error(exc: Exception, method: str) -> DomainError:
         return Unavailable("a dependency of this service is unavailable", reason="DEPENDENCY_UNAVAILABLE")
     if isinstance(exc, NotImplementedError):
         return Unimplemented(f"{method.lstrip('/')} is not implemented")
+    unavailable = dependency_unavailable(exc)
+    if unavailable is not None:
+        error_log.warning("%s: %s (%s: %s)", method, unavailable.reason, type(exc).__name__, exc)
+        return unavailable
     error_log.exception("%s raised an unexpected %s", method, type(exc).__name__)
     return Internal(f"internal error (request_id={current_request_id()})")
