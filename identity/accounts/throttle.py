@@ -11,10 +11,10 @@ IP). If Redis is unreachable, logins fail closed with UNAVAILABLE.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from identity.store import login_failures
 from mesh.errors import QuotaViolation, ResourceExhausted, Unavailable
 
 if TYPE_CHECKING:
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
     from mesh.config import Settings
 
 __all__ = ["LoginThrottle"]
-
-
-def _digest(value: str) -> str:
-    """Keys never hold an email or IP in the clear (Redis dumps end up in odd places)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -45,27 +40,21 @@ class LoginThrottle:
         self._per_ip = settings.login_max_failures_per_ip
 
     def _counters(self, tenant: str, email_key: str, ip: str | None) -> list[_Counter]:
-        account = _digest(f"{tenant}|{email_key}")
-        counters = [_Counter(f"login:fail:account:{account}", self._per_account, "account")]
+        counters = [_Counter(login_failures.account_key(tenant, email_key), self._per_account, "account")]
         if ip:
-            counters.append(_Counter(f"login:fail:ip:{_digest(ip)}", self._per_ip, "ip"))
+            counters.append(_Counter(login_failures.ip_key(ip), self._per_ip, "ip"))
         return counters
 
     async def check(self, tenant: str, email_key: str, ip: str | None) -> None:
         """Raise ResourceExhausted (with retry-after) when the account or the IP is locked out."""
         counters = self._counters(tenant, email_key, ip)
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for counter in counters:
-                    pipe.get(counter.key)
-                    pipe.ttl(counter.key)
-                answers = await pipe.execute()
+            answers = await login_failures.read(self._redis, [c.key for c in counters])
         except Exception as exc:
             raise Unavailable("login is unavailable right now", retry_after=1.0) from exc
-        for index, counter in enumerate(counters):
-            count, ttl = answers[2 * index], answers[2 * index + 1]
-            if count is not None and int(count) >= counter.limit:
-                retry_after = float(ttl if ttl and ttl > 0 else self._window)
+        for counter, (count, ttl) in zip(counters, answers, strict=True):
+            if count is not None and count >= counter.limit:
+                retry_after = float(ttl if ttl > 0 else self._window)
                 raise ResourceExhausted(
                     "too many failed logins; try again later",
                     [QuotaViolation(counter.subject, f"{counter.limit} failed logins per {self._window} s")],
@@ -75,18 +64,14 @@ class LoginThrottle:
                 )
 
     async def failed(self, tenant: str, email_key: str, ip: str | None) -> None:
+        keys = [c.key for c in self._counters(tenant, email_key, ip)]
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for counter in self._counters(tenant, email_key, ip):
-                    # SET NX starts the window (Redis 6.2 has no EXPIRE NX); INCR keeps the TTL.
-                    pipe.set(counter.key, 0, ex=self._window, nx=True)
-                    pipe.incr(counter.key)
-                await pipe.execute()
+            await login_failures.count_failure(self._redis, keys, self._window)
         except Exception as exc:
             raise Unavailable("login is unavailable right now", retry_after=1.0) from exc
 
     async def succeeded(self, tenant: str, email_key: str) -> None:
         try:
-            await self._redis.delete(self._counters(tenant, email_key, None)[0].key)
+            await login_failures.clear(self._redis, login_failures.account_key(tenant, email_key))
         except Exception as exc:
             raise Unavailable("login is unavailable right now", retry_after=1.0) from exc

@@ -13,7 +13,6 @@ to it and link the provider (ALREADY_EXISTS, reason OAUTH_EMAIL_TAKEN).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass
@@ -52,7 +51,7 @@ from identity.domain.users import (
 )
 from identity.mfa.challenge import login_challenge
 from identity.sessions.tokens import TokenPair
-from identity.store import audit
+from identity.store import audit, oauth_states
 from identity.store import mfa as mfa_store
 from identity.store import oauth as link_store
 from identity.store import tenant_queries as tenant_store
@@ -78,7 +77,6 @@ __all__ = ["LINK", "LOGIN", "OAuthResult", "Started", "complete_oauth", "start_o
 LOGIN = "login"
 LINK = "link"
 MAX_PARAM_LENGTH = 2048
-_STATE_PREFIX = "oauth:state:"
 _STATE_CONTEXT = b"identity.oauth_state"
 _TOKEN_CONTEXT = b"identity.oauth_link_token"
 
@@ -110,21 +108,16 @@ class OAuthResult:
     mfa_enabled: bool
 
 
-def _state_key(state: str) -> str:
-    return _STATE_PREFIX + hashlib.sha256(state.encode()).hexdigest()
-
-
 async def _save_state(redis: Redis, box: SecretBox, state: str, data: _State) -> None:
     sealed = box.encrypt(json.dumps(asdict(data)), _STATE_CONTEXT)
-    await redis.set(_state_key(state), sealed, ex=STATE_TTL_SECONDS, nx=True)
+    await oauth_states.put_state(redis, state, sealed, STATE_TTL_SECONDS)
 
 
 async def _take_state(redis: Redis, box: SecretBox, state: str) -> _State | None:
-    sealed = await redis.getdel(_state_key(state))
+    sealed = await oauth_states.take_state(redis, state)
     if sealed is None:
         return None
-    raw = sealed if isinstance(sealed, bytes) else str(sealed).encode()
-    return _State(**json.loads(box.decrypt(raw, _STATE_CONTEXT)))
+    return _State(**json.loads(box.decrypt(sealed, _STATE_CONTEXT)))
 
 
 async def start_oauth(

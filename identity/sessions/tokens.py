@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity.domain.tokens import RefreshDecision, TokenPolicy, decide_refresh, encode_token, new_claims
 from identity.sessions.keyring import Keyring
+from identity.store import revocations
 from identity.store import sessions as session_store
 from identity.store.sessions import SessionRow
-from mesh.auth_jwt import blacklist_key, revoked_session_key
 from mesh.errors import Unauthenticated, Unavailable
 from mesh.jwt_claims import ACCESS, REFRESH, TokenClaims, decode_token, token_kid
 
@@ -260,7 +260,7 @@ class TokenService:
         """Refuse one access token mesh-wide until it would have expired anyway."""
         ttl = int(claims.remaining_seconds() + self.settings.jwt_leeway_seconds) + 1
         try:
-            await self._redis.set(blacklist_key(claims.token_id), "1", ex=ttl)
+            await revocations.revoke_access_token(self._redis, claims.token_id, ttl)
         except Exception as exc:
             raise Unavailable("cannot record the revocation right now", retry_after=1.0) from exc
         self._forget()
@@ -270,16 +270,17 @@ class TokenService:
             return
         now = time.time()
         session_ttl = int(self.policy.access_ttl + self.settings.jwt_leeway_seconds) + 1
+        sessions = [(str(session.id), session_ttl) for session in revoked]
+        access_tokens = []
+        for session in revoked:
+            if session.access_jti and session.access_expires_at is not None:
+                remaining = session.access_expires_at.timestamp() - now
+                if remaining > 0:
+                    access_tokens.append(
+                        (session.access_jti, int(remaining + self.settings.jwt_leeway_seconds) + 1)
+                    )
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for session in revoked:
-                    pipe.set(revoked_session_key(str(session.id)), "1", ex=session_ttl)
-                    if session.access_jti and session.access_expires_at is not None:
-                        remaining = session.access_expires_at.timestamp() - now
-                        if remaining > 0:
-                            ttl = int(remaining + self.settings.jwt_leeway_seconds) + 1
-                            pipe.set(blacklist_key(session.access_jti), "1", ex=ttl)
-                await pipe.execute()
+            await revocations.revoke_sessions(self._redis, sessions, access_tokens)
         except Exception as exc:
             raise Unavailable("cannot record the revocation right now", retry_after=1.0) from exc
         self._forget()
