@@ -210,7 +210,8 @@ class ErrorLayer:
     caller. A failed call to another service that escapes the handler with UNAVAILABLE or
     DEADLINE_EXCEEDED becomes UNAVAILABLE, which callers may retry, and so does a database or
     Redis that is down or out of connections (with RetryInfo, see :mod:`mesh.dependency_errors`);
-    ``NotImplementedError`` (what generated servicer bases raise, e.g. grpc's own health ``List``) is UNIMPLEMENTED.
+    ``NotImplementedError`` (what generated servicer bases raise, e.g. grpc's own health
+    ``List``) is UNIMPLEMENTED.
     """
 
     def __init__(self, service: str | None = None) -> None:
