@@ -102,8 +102,8 @@ class TurnRunner:
         self._started = time.monotonic()
         self._first_token: float | None = None
         self._saving: asyncio.Task[None] | None = None
+        self._ending = asyncio.Event()
         self._opening = opening
-        self._refused = False
         # Resolved once the orchestrator admitted the turn; rejected with its refusal otherwise.
         self.admitted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.admitted.add_done_callback(lambda f: f.cancelled() or f.exception())
@@ -265,19 +265,28 @@ class TurnRunner:
         return Ending(status, resources_pb2.FINISH_REASON_ERROR, code, reason or "GENERATION_FAILED", message)
 
     def _save_in_background(self) -> None:
-        """Save without holding up the stream; one save at a time (a late one waits for the next round)."""
+        """Save without holding up the stream; one save at a time (the one in flight saves again)."""
         if self._saving is None or self._saving.done():
             self._saving = asyncio.get_running_loop().create_task(self._save_partial())
 
     async def _save_partial(self) -> None:
-        if not self._stored.is_set() or self._store_error is not None:
-            return
-        try:
-            await self._record.save_partial(self._answer)
-        except Exception:
-            log.warning("could not save the partial answer", exc_info=True)
+        """Save, then once more a flush period later if deltas came meanwhile (a turn that pauses
+        keeps its latest text saved); the turn's end interrupts the wait and writes the final text."""
+        while not self._ending.is_set():
+            if not self._stored.is_set() or self._store_error is not None:
+                return
+            try:
+                await self._record.save_partial(self._answer)
+            except Exception:
+                log.warning("could not save the partial answer", exc_info=True)
+                return
+            if not self._answer.changed:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ending.wait(), self._flush_seconds)
 
     async def _end(self, ending: Ending, started: float) -> None:
+        self._ending.set()
         await self._stored.wait()
         if self._saving is not None:
             await asyncio.gather(self._saving, return_exceptions=True)
