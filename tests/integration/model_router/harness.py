@@ -1,4 +1,4 @@
-"""A running model_router (channel admin) with stand-in auth, for the channel tests.
+"""A running model_router with stand-in auth, for the model_router integration tests.
 
 The verifier maps bearer tokens to principals; the authorizer grants ``channels:*`` to
 the "admin" principal only, as identity's Check would for a super_admin.
@@ -6,14 +6,19 @@ the "admin" principal only, as identity's Check would for a super_admin.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from chatmesh.model_router.v1 import model_router_pb2_grpc
 from redis.asyncio import Redis
+from sqlalchemy import Table, delete
 
+from mesh import authz
 from mesh.auth import Principal
+from mesh.authz import Authorizer
 from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.errors import Unauthenticated
@@ -84,3 +89,21 @@ async def close_router(router: Router) -> None:
     if router.deps.redis is not None:
         await router.deps.redis.aclose()
     await router.deps.engine.dispose()
+
+
+@asynccontextmanager
+async def running_router(
+    settings: Settings, *, clear: Table, reload_seconds: float = 2.0
+) -> AsyncIterator[Router]:
+    """model_router over ``settings`` with ``clear`` emptied first (the database lives for the module)."""
+    engine = create_engine(settings, "model_router")
+    async with engine.begin() as conn:
+        await conn.execute(delete(clear))
+    await engine.dispose()
+    running = await open_router(settings, reload_seconds=reload_seconds)
+    authz.install(Authorizer(running.checker, ttl=0.0))
+    try:
+        yield running
+    finally:
+        authz.install(None)
+        await close_router(running)

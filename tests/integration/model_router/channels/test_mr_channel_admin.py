@@ -14,7 +14,7 @@ from sqlalchemy import select
 from mesh.errors import parse_rpc_error
 from model_router.store import tables
 from model_router.store.channels import CHANNEL_KEY_CONTEXT
-from tests.integration.model_router.channels.mr_channels_harness import ADMIN, USER, Router
+from tests.integration.model_router.harness import ADMIN, USER, Router
 
 
 def _channel(name: str = "primary", **overrides: Any) -> channels_pb2.Channel:

@@ -17,7 +17,7 @@ from mesh.secrets import secret_box
 from model_router.channels.registry import ChannelRegistry
 from model_router.domain.selection import SelectionRequest, select_channel
 from model_router.store import tables
-from tests.integration.model_router.channels.mr_channels_harness import (
+from tests.integration.model_router.harness import (
     ADMIN,
     USER,
     Router,

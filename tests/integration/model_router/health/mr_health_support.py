@@ -10,7 +10,7 @@ from typing import Any
 from chatmesh.model_router.v1 import channels_pb2
 
 from tests.fakes.llm_upstream import FakeLLMUpstream
-from tests.integration.model_router.channels.mr_channels_harness import ADMIN, Router
+from tests.integration.model_router.harness import ADMIN, Router
 from tests.integration.model_router.relay.relay_support import chat
 
 WAIT_SECONDS = 30.0

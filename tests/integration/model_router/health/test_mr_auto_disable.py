@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.fakes.llm_upstream import Failure, FakeLLMUpstream
-from tests.integration.model_router.channels.mr_channels_harness import ADMIN, Router
+from tests.integration.model_router.harness import ADMIN, Router
 from tests.integration.model_router.health.mr_health_support import (
     S,
     create,

@@ -15,7 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from model_router.store import health as health_store
 from model_router.store.health import HealthEventRow
 from tests.fakes.llm_upstream import Failure, FakeLLMUpstream
-from tests.integration.model_router.channels.mr_channels_harness import ADMIN, USER, Router
+from tests.integration.model_router.harness import ADMIN, USER, Router
 from tests.integration.model_router.health.mr_health_support import create, events, get
 
 

@@ -53,9 +53,9 @@ class CountingUpstream(FakeLLMUpstream):
 
 
 @pytest.fixture
-async def router(quota_settings: Settings) -> AsyncIterator[MeteredRouter]:
+async def router(mr_settings: Settings) -> AsyncIterator[MeteredRouter]:
     upstream = CountingUpstream(reply=FakeReply(pieces=PIECES))
-    async with upstream.running(), metered_router(quota_settings, upstream) as running:
+    async with upstream.running(), metered_router(mr_settings, upstream) as running:
         async with running.sessions() as session, session.begin():
             await session.execute(delete(model_price_history))
             await session.execute(delete(model_prices))

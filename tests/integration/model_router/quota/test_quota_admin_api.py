@@ -16,9 +16,9 @@ from tests.integration.model_router.quota.metered_router import MeteredRouter, m
 
 
 @pytest.fixture
-async def router(quota_settings: Settings) -> AsyncIterator[MeteredRouter]:
+async def router(mr_settings: Settings) -> AsyncIterator[MeteredRouter]:
     upstream = FakeLLMUpstream()
-    async with upstream.running(), metered_router(quota_settings, upstream) as running:
+    async with upstream.running(), metered_router(mr_settings, upstream) as running:
         yield running
 
 

@@ -33,11 +33,11 @@ TENANT_FUNDS = (SERVABLE + 40) * COST
 
 
 @pytest_asyncio.fixture
-async def pooled(quota_settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def pooled(mr_settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A modest pool (20 + 10) that 2,000 tasks queue on, with a patient checkout timeout."""
-    assert quota_settings.database_url is not None
+    assert mr_settings.database_url is not None
     engine: AsyncEngine = create_async_engine(
-        quota_settings.database_url,
+        mr_settings.database_url,
         pool_size=20,
         max_overflow=10,
         pool_timeout=300,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -21,19 +20,6 @@ TOOL_REPLY = FakeReply(
     signature="sig-abc",
 )
 WEATHER = chat_pb2.Tool(type="function", function=chat_pb2.FunctionDefinition(name="get_weather"))
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[FakeLLMUpstream]:
-    fake = FakeLLMUpstream()
-    async with fake.running():
-        yield fake
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def target(upstream: FakeLLMUpstream, model: str = "gpt-4o-mini", **options: str) -> Target:

@@ -32,12 +32,6 @@ async def second() -> AsyncIterator[FakeLLMUpstream]:
         yield fake
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 def relay_over(http: httpx.AsyncClient, *channels: object, policy: RetryPolicy = FAST, **kw: object) -> Relay:
     return Relay(StaticChannels.of(channels), http, policy=policy, rng=random.Random(7), **kw)  # type: ignore[arg-type]
 

@@ -15,7 +15,7 @@ from google.rpc import error_details_pb2, status_pb2
 from model_router.routing import RouteResolution, RoutingRules
 from model_router.routing.messages import spec_from_message
 from model_router.store import routing_rules as rule_store
-from tests.integration.model_router.channels.mr_channels_harness import ADMIN, USER, Router
+from tests.integration.model_router.harness import ADMIN, USER, Router
 
 
 def split_rule(name: str = "chat default split", alias: str = "chat-default") -> routing_pb2.RoutingRule:
