@@ -1,7 +1,7 @@
-"""What identity's servicer mixins need, built once in `identity/__main__.py` (or by a test).
+"""What identity's servicer mixins and use cases need, built once by ``identity/assembly.py`` (or a test).
 
-Other identity areas may add fields for what they need (one line each, with a
-default when they can) and construct them in `identity/__main__.py`'s build section.
+A field per dependency; it is constructed in ``assembly.open_deps`` and, when it
+holds a connection or a task, released in ``assembly.close_deps``.
 """
 
 from __future__ import annotations
@@ -31,5 +31,5 @@ class IdentityDeps:
     secrets: SecretBox
     tokens: TokenService
     verifier: JwtVerifier
-    access: AccessRuntime | None = None  # id-access: API key cache, RBAC resolver (built in __main__)
-    oauth: OAuthClients = field(default_factory=OAuthClients)  # id-flows: provider calls; aclose on shutdown
+    access: AccessRuntime | None = None  # API key cache and RBAC resolver
+    oauth: OAuthClients = field(default_factory=OAuthClients)  # provider calls; aclosed on shutdown

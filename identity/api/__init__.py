@@ -1,9 +1,10 @@
 """identity's gRPC servicer: one class assembled from per-area mixins.
 
-Each mixin (accounts: id-core, access: id-access, flows: id-flows) overrides
-the RPCs it builds; whatever none of them overrides still answers UNIMPLEMENTED
-through the sanctioned stub base. Mixins reach their dependencies via
-``self.deps``, which `identity/__main__.py` builds.
+Each mixin (accounts: tenants, users, sessions, tokens; access: API keys, RBAC,
+audit; flows: email verification, password reset, OAuth, MFA) answers its RPCs
+by converting protobuf, checking the caller and calling the use case in the
+feature folder (``identity/accounts``, ``identity/oauth``, …). Mixins reach their
+dependencies via ``self.deps``, which ``identity/assembly.py`` builds.
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ from identity.api.access import AccessApi
 from identity.api.accounts import AccountsApi
 from identity.api.flows import FlowsApi
 from identity.deps import IdentityDeps
-from mesh.server import ServiceBinding, unimplemented
+from mesh.server import ServiceBinding
 
 __all__ = ["SERVICE_NAME", "IdentityServicer", "binding"]
 
 SERVICE_NAME: str = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
 
-_Unbuilt = unimplemented(identity_pb2_grpc.IdentityServiceServicer, issue="issue 3")
 
-
-class IdentityServicer(AccountsApi, AccessApi, FlowsApi, _Unbuilt):  # type: ignore[misc,valid-type]
+class IdentityServicer(AccountsApi, AccessApi, FlowsApi, identity_pb2_grpc.IdentityServiceServicer):
     def __init__(self, deps: IdentityDeps) -> None:
         self.deps = deps
 

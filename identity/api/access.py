@@ -1,4 +1,4 @@
-"""API keys, RBAC and the audit log RPCs (id-access), gathered into one mixin of IdentityServicer."""
+"""API keys, RBAC and the audit log RPCs, gathered into one mixin of IdentityServicer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tenants, users, sessions, tokens and signing keys RPCs (id-core), one mixin per area."""
+"""Tenants, users, sessions, tokens and signing keys RPCs, one mixin per area."""
 
 from __future__ import annotations
 

@@ -175,7 +175,10 @@ class TokenService:
         )
 
     async def decode_refresh(self, raw: str) -> TokenClaims:
-        """Signature, expiry, issuer, audience and ``typ == refresh`` (not yet the single-use rule)."""
+        """Signature, expiry, issuer, audience and ``typ == refresh``: what a token says about itself.
+
+        The single-use rule needs the session's rows, so :meth:`refresh` enforces it under their lock.
+        """
         key = await self.keyring.public_key_now(token_kid(raw))
         return decode_token(
             raw,

@@ -5,15 +5,21 @@ Every area module is imported here so that all tables are registered on
 are re-exported so ``from identity import store; store.users`` keeps working.
 """
 
-# Area modules register their tables on `metadata` when imported: one import line per helper
-# (kept apart from the sorter so concurrent edits by the three identity helpers do not collide).
-# isort: off
-from identity.store import keys, sessions, tenant_queries, user_queries  # noqa: F401  (id-core)
-from identity.store import api_keys, audit, rbac  # noqa: F401  (id-access)
-from identity.store import mfa, oauth, reset  # noqa: F401  (id-flows)
-from identity.store import email_verification, seats  # noqa: F401  (sec-identity)
-
-# isort: on
+# Area modules register their tables on `metadata` when imported.
+from identity.store import (  # noqa: F401
+    api_keys,
+    audit,
+    email_verification,
+    keys,
+    mfa,
+    oauth,
+    rbac,
+    reset,
+    seats,
+    sessions,
+    tenant_queries,
+    user_queries,
+)
 from identity.store.seed import (
     RoleRow,
     built_in_roles,
