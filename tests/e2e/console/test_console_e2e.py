@@ -73,10 +73,11 @@ def _answer(page: Page) -> str:
 
 def _sign_up(page: Page, mesh: Mesh) -> str:
     email = f"console-{uuid.uuid4().hex[:8]}@example.com"
-    page.driver.delete_all_cookies()
-    page.driver.get(f"{mesh.gateway}/console/")
+    # Forget the last user's session from a page of the same origin that runs no script.
+    page.driver.get(f"{mesh.gateway}/console/icon.svg")
     page.driver.execute_script("sessionStorage.clear()")
-    page.driver.refresh()
+    page.driver.get_log("browser")  # drop the /favicon.ico 404 that bare SVG page asks for
+    page.driver.get(f"{mesh.gateway}/console/")
     page.click("#to-signup")
     page.type("#signup-form input[name=email]", email)
     page.type("#signup-form input[name=password]", PASSWORD)
@@ -139,6 +140,14 @@ def test_sign_up_chat_streams_and_api_key_is_listed(
     assert page.all(".msg img") == []
     assert [a.text for a in page.all(".conv-list a")] == ["Say hello"]
 
+    upstream.reply = FakeReply(pieces=("Another", " answer."))
+    page.click("#regenerate")
+    page.until(lambda d: _answer(page) == "Another answer.", "the regenerated answer")
+    page.until(lambda d: _status(page) == "MESSAGE_STATUS_COMPLETE", "the regenerated answer complete")
+    assert len(page.all(".msg.assistant")) == 1
+    page.driver.refresh()
+    page.until(lambda d: _answer(page) == "Another answer.", "the new branch shown after a reload")
+
     page.click('a[data-nav="account"]')
     page.type("#key-name", "laptop")
     page.click("#create-key")
@@ -175,7 +184,7 @@ def test_stop_and_reload_mid_answer(page: Page, mesh: Mesh, upstream: FakeLLMUps
     _send(page, "Talk for a while")
     page.until(lambda d: "w3" in _answer(page), "a few pieces")
     page.click("#stop")
-    page.until(lambda d: _status(page) != "MESSAGE_STATUS_IN_PROGRESS", "the stop")
+    page.until(lambda d: _status(page) == "MESSAGE_STATUS_INCOMPLETE", "the stop")
     page.screenshot("stopped")
     shown = _answer(page)
     assert shown.startswith("w0 w1 w2 w3") and "w79" not in shown
@@ -187,6 +196,10 @@ def test_stop_and_reload_mid_answer(page: Page, mesh: Mesh, upstream: FakeLLMUps
     page.until(lambda d: _status(page) == "MESSAGE_STATUS_COMPLETE", "the resumed answer complete")
     page.screenshot("resumed")
     assert _answer(page) == LONG.text.strip()
+
+    page.click("#delete-conversation")
+    page.click("#delete-conversation")
+    page.until(lambda d: page.all(".conv-list p.muted"), "the conversation gone from the list")
     assert page.severe_console_messages() == []
 
 
@@ -209,3 +222,33 @@ def test_admin_page_only_for_those_allowed(page: Page, mesh: Mesh) -> None:
     page.until(lambda d: "second" in [e.text for e in page.all("#channels .channel-name")], "the new channel")
     page.screenshot("admin-channels")
     assert page.severe_console_messages() == []
+
+
+RENDER = """
+const done = arguments[arguments.length - 1];
+import("/console/markdown.js").then((m) => done(arguments[0].map((text) => m.renderMarkdown(text))));
+"""
+
+
+def test_markdown_is_escaped_before_the_subset_is_applied(page: Page, mesh: Mesh) -> None:
+    page.driver.get(f"{mesh.gateway}/console/")
+    samples = [
+        "<script>alert(1)</script>",
+        "[x](javascript:alert(1)) [y](JavaScript:alert(1)) [z](data:text/html,hi)",
+        '[ok](https://example.com/a?b=1&c="2") [mail](mailto:a@example.com)',
+        '[q](https://e.com/"onmouseover="alert(1))',
+        "```\n<b>kept</b> **not bold**\n```\nafter **bold** and `<i>`",
+    ]
+    rendered = page.driver.execute_async_script(RENDER, samples)
+    assert rendered[0] == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    assert "<a" not in rendered[1] and "javascript:alert(1)" in rendered[1]
+    assert rendered[2] == (
+        '<p><a href="https://example.com/a?b=1&amp;c=&quot;2&quot;" target="_blank" '
+        'rel="noopener noreferrer nofollow">ok</a> <a href="mailto:a@example.com" target="_blank" '
+        'rel="noopener noreferrer nofollow">mail</a></p>'
+    )
+    assert 'onmouseover="' not in rendered[3]
+    assert rendered[4] == (
+        "<pre><code>&lt;b&gt;kept&lt;/b&gt; **not bold**</code></pre>"
+        "<p>after <strong>bold</strong> and <code>&lt;i&gt;</code></p>"
+    )

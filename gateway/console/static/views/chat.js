@@ -23,11 +23,12 @@ async function models() {
   return state.models;
 }
 
-function bubble(role, text, status = "") {
+function bubble(role, text, status = "", messageId = "") {
   const body = h("div", { class: "body" });
   if (role === "user") body.textContent = text;
   else setMarkdown(body, text);
-  return h("article", { class: `msg ${role}`, dataset: { status } }, h("div", { class: "role" }, role === "user" ? "You" : "Assistant"), body);
+  const label = h("div", { class: "role" }, role === "user" ? "You" : "Assistant");
+  return h("article", { class: `msg ${role}`, dataset: { status, messageId } }, label, body);
 }
 
 export async function renderChat(root, conversationId = "") {
@@ -39,7 +40,10 @@ export async function renderChat(root, conversationId = "") {
   const input = h("textarea", { id: "prompt", rows: "3", placeholder: "Message (Enter sends, Shift+Enter is a new line)", "aria-label": "Message" });
   const send = h("button", { type: "submit", id: "send" }, "Send");
   const stop = h("button", { type: "button", id: "stop", class: "secondary", hidden: true }, "Stop");
+  const again = h("button", { type: "button", id: "regenerate", class: "secondary", hidden: true }, "Regenerate");
+  const remove = h("button", { type: "button", id: "delete-conversation", class: "secondary danger", hidden: !conversationId }, "Delete");
   const heading = h("h2", { class: "conv-title" }, conversationId ? "" : "New conversation");
+  const view = { log, picker, stop, again, heading, list };
 
   const composer = h(
     "form",
@@ -52,12 +56,13 @@ export async function renderChat(root, conversationId = "") {
         if (!text || state.streaming) return;
         busy(send, async () => {
           input.value = "";
-          await sendMessage(text, { log, picker, stop, heading, list });
+          await sendMessage(text, view);
+          remove.hidden = false;
         });
       },
     },
     input,
-    h("div", { class: "row" }, send, stop),
+    h("div", { class: "row" }, send, stop, again),
   );
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -66,6 +71,18 @@ export async function renderChat(root, conversationId = "") {
     }
   });
   stop.addEventListener("click", () => busy(stop, stopGeneration));
+  again.addEventListener("click", () => busy(again, () => regenerate(view)));
+  remove.addEventListener("click", () =>
+    busy(remove, async () => {
+      if (remove.dataset.armed !== "yes") {
+        remove.dataset.armed = "yes";
+        remove.textContent = "Confirm delete";
+        return;
+      }
+      await api("DELETE", `/v1/conversations/${encodeURIComponent(state.conversationId)}`);
+      location.hash = "#/chat";
+    }),
+  );
 
   mount(
     root,
@@ -79,14 +96,14 @@ export async function renderChat(root, conversationId = "") {
         h("label", { class: "picker" }, "Model", picker),
         list,
       ),
-      h("section", { class: "conversation" }, heading, log, composer),
+      h("section", { class: "conversation" }, h("div", { class: "row spread" }, heading, remove), log, composer),
     ),
   );
 
   const loaded = await Promise.allSettled([
     fillModels(picker),
     fillList(list),
-    conversationId ? openConversation(conversationId, { log, heading, picker, stop }) : null,
+    conversationId ? openConversation(conversationId, view) : null,
   ]);
   for (const result of loaded) if (result.status === "rejected") showError(result.reason);
   input.focus();
@@ -128,7 +145,8 @@ async function openConversation(id, view) {
   const model = conversation.settings && conversation.settings.model;
   if (model) view.picker.dataset.conversationModel = model;
   const messages = listed.messages || [];
-  mount(view.log, ...messages.map((m) => bubble(isUser(m) ? "user" : "assistant", textOf(m), m.status || "")));
+  mount(view.log, ...messages.map((m) => bubble(isUser(m) ? "user" : "assistant", textOf(m), m.status || "", m.id)));
+  view.again.hidden = !canRegenerate(view);
   const last = messages[messages.length - 1];
   const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null");
   if (last && !isUser(last) && last.status === "MESSAGE_STATUS_IN_PROGRESS" && last.generationId) {
@@ -158,6 +176,22 @@ async function sendMessage(text, view) {
   fillList(view.list).catch(showError);
 }
 
+function canRegenerate(view) {
+  const last = view.log.lastElementChild;
+  return Boolean(last && last.classList.contains("assistant") && last.dataset.messageId && !state.streaming);
+}
+
+/** Answer the last question again, in place of the last answer (a sibling branch on the server). */
+async function regenerate(view) {
+  const last = view.log.lastElementChild;
+  if (!canRegenerate(view)) return;
+  const target = bubble("assistant", "", "MESSAGE_STATUS_IN_PROGRESS");
+  last.replaceWith(target);
+  const conversation = encodeURIComponent(state.conversationId);
+  const path = `/v1/conversations/${conversation}/messages/${encodeURIComponent(last.dataset.messageId)}:regenerate`;
+  await follow(() => stream("POST", path, {}), target, "", view);
+}
+
 /** Read one generation's events into ``target`` (an assistant bubble). */
 async function follow(open, target, text, view) {
   const body = target.querySelector(".body");
@@ -173,6 +207,7 @@ async function follow(open, target, text, view) {
   };
   state.streaming = true;
   view.stop.hidden = false;
+  view.again.hidden = true;
   let status = "MESSAGE_STATUS_COMPLETE";
   try {
     const response = await open();
@@ -185,6 +220,7 @@ async function follow(open, target, text, view) {
         break;
       }
       if (data.generationId) state.generationId = data.generationId;
+      if (data.started && data.started.assistantMessageId) target.dataset.messageId = data.started.assistantMessageId;
       if (data.delta && data.delta.text) {
         text += data.delta.text;
         paint();
@@ -195,7 +231,9 @@ async function follow(open, target, text, view) {
         showError(new Error(data.error.message || "the answer failed"));
       }
       if (data.done) {
-        if (data.done.finishReason === "stop_requested" || data.done.stopped) status = "MESSAGE_STATUS_INCOMPLETE";
+        const stored = data.done.message || {};
+        if (stored.status) status = stored.status;
+        if (stored.id) target.dataset.messageId = stored.id;
         break;
       }
       if (event.id && state.generationId) {
@@ -208,6 +246,7 @@ async function follow(open, target, text, view) {
     view.stop.hidden = true;
     setMarkdown(body, text);
     target.dataset.status = status;
+    view.again.hidden = !canRegenerate(view);
   }
 }
 
