@@ -214,12 +214,18 @@ def test_admin_page_only_for_those_allowed(page: Page, mesh: Mesh) -> None:
     page.click("#auth-submit")
     page.click("#nav-admin")
     page.until(lambda d: page.all("#channels .channel-name"), "the seeded channel")
+    page.click("#channels tbody tr:first-child .test-channel")
+    page.until(lambda d: page.all('#channels .channel-test[data-result="ok"]'), "the channel test")
+    assert page.text("#channels .channel-test[data-result]").startswith("ok in ")
     page.type("#channel-form input[name=name]", "second")
     page.type("#channel-form input[name=baseUrl]", "https://llm.example.com/v1")
     page.type("#channel-form input[name=keys]", "sk-upstream-2")
     page.type("#channel-form input[name=models]", "gpt-4o")
     page.click("#create-channel")
     page.until(lambda d: "second" in [e.text for e in page.all("#channels .channel-name")], "the new channel")
+    second = 'tr:has(.channel-name[data-name="second"])'
+    page.click(f"#channels {second} .toggle-channel")
+    page.until(lambda d: "manually disabled" in page.text(f"#channels {second}"), "the channel disabled")
     page.screenshot("admin-channels")
     assert page.severe_console_messages() == []
 

@@ -63,7 +63,7 @@ async function fill(el) {
     h(
       "table",
       { class: "list" },
-      h("thead", {}, h("tr", {}, ["Name", "Type", "Models", "Status", "Circuit", "Keys", "Last test"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Name", "Type", "Models", "Status", "Circuit", "Keys", "Last test", ""].map((t) => h("th", {}, t)))),
       h(
         "tbody",
         {},
@@ -71,16 +71,41 @@ async function fill(el) {
           h(
             "tr",
             { dataset: { channelId: c.id } },
-            h("td", { class: "channel-name" }, c.name || ""),
+            h("td", { class: "channel-name", dataset: { name: c.name || "" } }, c.name || ""),
             h("td", {}, c.type || ""),
             h("td", {}, (c.models || []).join(", ")),
             h("td", {}, word(c.status, "CHANNEL_STATUS_")),
             h("td", {}, word(c.circuitState, "CIRCUIT_STATE_")),
             h("td", {}, `${c.usableKeyCount ?? "?"}/${c.keyCount ?? "?"}`),
-            h("td", {}, when(c.lastTestTime) || "never"),
+            h("td", { class: "channel-test" }, when(c.lastTestTime) || "never"),
+            h("td", { class: "row" }, actions(c, el)),
           ),
         ),
       ),
     ),
   );
+}
+
+function actions(channel, el) {
+  const path = `/v1/admin/channels/${encodeURIComponent(channel.id)}`;
+  const test = h("button", { type: "button", class: "secondary test-channel" }, "Test");
+  test.addEventListener("click", () =>
+    busy(test, async () => {
+      const answer = await api("POST", `${path}:test`, {});
+      const cell = test.closest("tr").querySelector(".channel-test");
+      cell.textContent = answer.success
+        ? `ok in ${answer.latency || "?"}`
+        : `failed: ${answer.errorMessage || `HTTP ${answer.httpStatus || "?"}`}`;
+      cell.dataset.result = answer.success ? "ok" : "failed";
+    }),
+  );
+  const enabled = channel.status === "CHANNEL_STATUS_ENABLED";
+  const toggle = h("button", { type: "button", class: "secondary toggle-channel" }, enabled ? "Disable" : "Enable");
+  toggle.addEventListener("click", () =>
+    busy(toggle, async () => {
+      await api("POST", `${path}:${enabled ? "disable" : "enable"}`, {});
+      await fill(el);
+    }),
+  );
+  return [test, toggle];
 }
