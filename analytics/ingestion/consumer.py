@@ -1,6 +1,9 @@
 """The consumer group reading the producers' streams into the Ingestor.
 
 Delivery is at least once (mesh.events); the Ingestor's ledger makes the effect once.
+The events of one read (up to ``consumer_batch``) are applied in one transaction (the
+consumer's batch handler); if that fails, the consumer applies them one by one, so a
+poison event is dead-lettered alone.
 Every instance of analytics joins the same group under its own consumer name, so entries
 are shared out and a dead instance's pending entries are claimed by a live one.
 """
@@ -37,5 +40,6 @@ def usage_consumer(
         consumer_name=consumer_name or f"{socket.gethostname()}-{os.getpid()}",
         streams=streams or [stream_name(source) for source in SOURCES],
         handler=ingestor.handle,
+        batch_handler=ingestor.apply_batch,
         count=settings.consumer_batch,
     )

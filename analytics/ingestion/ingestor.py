@@ -50,6 +50,10 @@ class Ingestor:
         """The consumer's handler: one envelope, applied at most once."""
         await self.apply([envelope])
 
+    async def apply_batch(self, envelopes: list[EventEnvelope]) -> None:
+        """The consumer's batch handler: the events of one read, in one transaction."""
+        await self.apply(envelopes)
+
     async def apply(self, envelopes: Sequence[EventEnvelope]) -> int:
         """Apply a batch; returns how many of its events were new. Other event types are ignored."""
         usage: list[UsageFact] = []

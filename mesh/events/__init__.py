@@ -7,13 +7,14 @@ deduplication and a dead-letter stream. Delivery is at least once; handlers run
 once per event id and consumer group.
 """
 
-from mesh.events.consumer import EventConsumer, Handler
+from mesh.events.consumer import BatchOfEventsHandler, EventConsumer, Handler
 from mesh.events.envelope import STREAM_PREFIX, EventEnvelope, build_envelope, stream_name, unpack
 from mesh.events.outbox import add, notify_channel
 from mesh.events.relay import OutboxRelay, PublishFailed
 
 __all__ = [
     "STREAM_PREFIX",
+    "BatchOfEventsHandler",
     "EventConsumer",
     "EventEnvelope",
     "Handler",

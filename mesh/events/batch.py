@@ -13,6 +13,14 @@ resets their idle time without counting a delivery) and extends the leases, so
 a long handler is never mistaken for a dead consumer. A failed handler releases
 its lease and its entry is retried; after ``max_attempts`` deliveries the entry
 is copied to the dead-letter stream with the error, and acked.
+
+With a ``batch_handler`` (opt in) the leased events of one read go to it together, as
+one list, and are acked together after it returns: a consumer that writes them in one
+transaction pays one commit per read instead of one per event. If the batch handler
+raises, the batch falls back to one call per event (the single-event handler, or the
+batch handler with a list of one), so a poison event is retried and dead-lettered alone
+and the others are acked. A batch handler must therefore leave nothing behind when it
+raises (one transaction) or be idempotent per event.
 """
 
 from __future__ import annotations
@@ -29,11 +37,12 @@ from redis.asyncio import Redis
 from mesh.events.envelope import EventEnvelope
 from mesh.events.metrics import event_metrics
 
-__all__ = ["BatchHandler", "Handler", "RawEntry"]
+__all__ = ["BatchHandler", "BatchOfEventsHandler", "Handler", "RawEntry"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[EventEnvelope], Awaitable[None]]
+BatchOfEventsHandler = Callable[[list[EventEnvelope]], Awaitable[None]]
 RawEntry = tuple[bytes, "dict[bytes, bytes] | None"]
 _DONE = b"done"
 _MAX_ERROR_CHARS = 2000
@@ -57,18 +66,22 @@ class BatchHandler:
         *,
         group: str,
         consumer_name: str,
-        handler: Handler,
+        handler: Handler | None,
         max_attempts: int,
         dead_letter_stream: str,
         lease_ms: int,
         dedupe_ttl_ms: int,
         retry: Callable[[str, bytes, int], None],
         stopping: Callable[[], bool],
+        batch_handler: BatchOfEventsHandler | None = None,
     ) -> None:
+        if handler is None and batch_handler is None:
+            raise ValueError("give a handler, a batch_handler or both")
         self.redis = redis
         self.group = group
         self.consumer_name = consumer_name
-        self.handler = handler
+        self.handler: Handler = handler or _one_at_a_time(batch_handler)
+        self.batch_handler = batch_handler
         self.max_attempts = max_attempts
         self.dead_letter_stream = dead_letter_stream
         self.lease_ms = lease_ms
@@ -135,6 +148,9 @@ class BatchHandler:
         done: list[_Work] = []
         heartbeat = asyncio.create_task(self._heartbeat(stream, leased)) if leased else None
         try:
+            if await self._call_batch(leased):
+                done.extend(leased)
+                leased = []
             for position, item in enumerate(leased):
                 if self._stopping():
                     await self._release(leased[position:])
@@ -160,6 +176,26 @@ class BatchHandler:
             await self._settle(stream, done, acks)
         except Exception:
             log.debug("event consumer: could not settle a cancelled batch", exc_info=True)
+
+    async def _call_batch(self, leased: list[_Work]) -> bool:
+        """True if the batch handler took all of ``leased``; False means: handle them one by one."""
+        if self.batch_handler is None or len(leased) < 2 or self._stopping():
+            return False
+        try:
+            await self.batch_handler([item.envelope for item in leased])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "event batch handler failed on %d events (%s: %s); handling them one by one",
+                len(leased),
+                type(exc).__name__,
+                exc,
+                extra={"group": self.group},
+            )
+            event_metrics().handled.labels(self.group, "batch_fallback").inc(len(leased))
+            return False
+        return True
 
     async def _call(self, stream: str, item: _Work) -> bool:
         try:
@@ -241,3 +277,13 @@ class BatchHandler:
             error,
             extra={"group": self.group, "stream": stream, "entry": entry_id.decode()},
         )
+
+
+def _one_at_a_time(batch_handler: BatchOfEventsHandler | None) -> Handler:
+    """The per-event fallback when only a batch handler was given: a batch of one."""
+    assert batch_handler is not None
+
+    async def handle(envelope: EventEnvelope) -> None:
+        await batch_handler([envelope])
+
+    return handle

@@ -14,7 +14,10 @@ to handle next.
   ``claim_idle_ms``; then XAUTOCLAIM hands them to a live consumer.
 
 Entries are handled one at a time, in stream order, except that a failing
-entry steps aside for its retries.
+entry steps aside for its retries. A ``batch_handler`` (opt in) instead gets the
+events of one read (up to ``count``) as one list, acked together once it returns;
+if it raises, those events are handled one at a time, so only a poison event is
+retried and dead-lettered (see :mod:`mesh.events.batch`).
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from mesh.events.batch import BatchHandler, Handler, RawEntry
+from mesh.events.batch import BatchHandler, BatchOfEventsHandler, Handler, RawEntry
 from mesh.events.relay import backoff_delay
 
-__all__ = ["EventConsumer", "Handler"]
+__all__ = ["BatchOfEventsHandler", "EventConsumer", "Handler"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ class EventConsumer:
     events published before the consumer's first start are not missed).
     ``claim_idle_ms`` is how long a silent consumer's entries wait before another
     takes them over; a running handler keeps its entries fresh, however long it takes.
+    Give ``handler`` (one event per call), ``batch_handler`` (the events of one read per
+    call, falling back to ``handler``, or to batches of one, when it raises) or both.
     """
 
     def __init__(
@@ -53,7 +58,8 @@ class EventConsumer:
         group: str,
         consumer_name: str,
         streams: list[str],
-        handler: Handler,
+        handler: Handler | None = None,
+        batch_handler: BatchOfEventsHandler | None = None,
         max_attempts: int = 5,
         dead_letter_stream: str = "events:dead",
         claim_idle_ms: int = 30_000,
@@ -89,6 +95,7 @@ class EventConsumer:
             dedupe_ttl_ms=int(dedupe_ttl.total_seconds() * 1000),
             retry=self._schedule_retry,
             stopping=self._stopping,
+            batch_handler=batch_handler,
         )
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -49,7 +49,8 @@ def event_metrics() -> EventMetrics:
                 ),
                 handled=Counter(
                     "chatmesh_events_handled",
-                    "Stream entries a consumer finished, by outcome (ok, duplicate, retry, dead_letter)",
+                    "Stream entries a consumer finished, by outcome "
+                    "(ok, duplicate, retry, dead_letter, batch_fallback)",
                     ("group", "outcome"),
                 ),
             )

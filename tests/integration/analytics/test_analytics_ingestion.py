@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chatmesh.events.v1.identity_events_pb2 import UserRegistered
 from sqlalchemy import func, select, text
 
 from analytics.deps import AnalyticsDeps
@@ -208,3 +209,39 @@ async def test_sketches_sum_per_bucket(deps: AnalyticsDeps) -> None:
             {"t": tenant},
         )
     assert sum(hist) == 3 and max(hist) == 2
+
+
+async def test_a_poison_event_is_dead_lettered_alone_and_its_batch_counted_once(deps: AnalyticsDeps) -> None:
+    """The consumer applies a read in one transaction; one undecodable event must not sink it."""
+    tenant = f"t-{uuid.uuid4().hex[:6]}"
+    stream = f"events:test-{uuid.uuid4().hex[:8]}"
+    envelopes = _traffic(tenant, 12)
+    poison = EventEnvelope()
+    poison.CopyFrom(envelopes[0])
+    poison.id = f"poison-{uuid.uuid4().hex}"
+    poison.payload.Pack(UserRegistered(user_id="not-a-usage-record"))
+    await _publish(deps, stream, [*envelopes[:6], poison, *envelopes[6:]])
+    assert deps.redis is not None and deps.ingestor is not None
+    dead_before = await deps.redis.xlen("events:dead")
+
+    consumer = usage_consumer(
+        deps.redis, deps.ingestor, deps.settings, consumer_name="worker-p", streams=[stream]
+    )
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.ready.wait(), 30)
+
+        async def settled() -> bool:
+            assert deps.redis is not None
+            pending = await deps.redis.xpending(stream, deps.settings.consumer_group)
+            dead = await deps.redis.xlen("events:dead")
+            return int(pending["pending"]) == 0 and dead > dead_before
+
+        await _until(settled, 60.0)
+    finally:
+        await consumer.stop()
+    for tier in ROLLUPS:
+        assert await _sums(deps, tenant, tier) == _expected(envelopes)
+    letters = await deps.redis.xrange("events:dead")
+    ours = [fields for _, fields in letters if fields[b"stream"] == stream.encode()]
+    assert [fields[b"id"] for fields in ours] == [poison.id.encode()]
