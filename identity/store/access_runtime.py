@@ -1,6 +1,6 @@
 """The long-lived parts of identity's access area: API key cache, RBAC resolver, last-used writer.
 
-Built once in ``identity/__main__.py`` (or by a test) and kept on ``IdentityDeps.access``.
+Built once in ``identity/assembly.py`` (or by a test) and kept on ``IdentityDeps.access``.
 :meth:`AccessRuntime.start` subscribes to the invalidation channels before the server
 takes calls; :meth:`AccessRuntime.close` runs on shutdown.
 """

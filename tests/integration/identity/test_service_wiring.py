@@ -11,7 +11,7 @@ from chatmesh.events.v1 import envelope_pb2, identity_events_pb2
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 from redis.asyncio import Redis
 
-from identity.__main__ import build
+from identity.assembly import build
 from mesh.config import Settings
 from mesh.events import unpack
 from mesh.migrate import migrate
