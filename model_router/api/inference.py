@@ -53,7 +53,7 @@ from mesh.errors import FieldViolation, InvalidArgument, Unavailable
 from mesh.key_limits import require_model
 from model_router.api.chunks import coalesce, produced_text, stamp
 from model_router.api.reservation import once_reserved, refusal, start_reservation
-from model_router.quota.cost import TokenUsage, completion_estimate
+from model_router.domain.cost import TokenUsage, completion_estimate
 from model_router.relay import Relay, Route, StreamStart
 from model_router.tokens import counter_for
 from model_router.usage.metering import Meter, Payer, payer_for

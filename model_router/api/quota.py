@@ -29,7 +29,7 @@ from model_router.api.quota_messages import (
     reservation_message,
     when,
 )
-from model_router.quota.accounts import AccountRef, parse_account_id
+from model_router.domain.quota_accounts import AccountRef, parse_account_id
 from model_router.quota.engine import DEFAULT_TTL, Hold, QuotaEngine
 from model_router.quota.ledger import AccountFilter, Adjustment, QuotaLedger
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from chatmesh.model_router.v1 import chat_pb2
 
-from model_router.quota.cost import TokenUsage
+from model_router.domain.cost import TokenUsage
 from model_router.usage.metering import Meter
 
 __all__ = ["once_reserved", "refusal", "start_reservation"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from model_router.config import ModelRouterSettings
-from model_router.health.breaker import CLOSED, BreakerPolicy, CircuitBreaker, Transition
+from model_router.domain.breaker import CLOSED, BreakerPolicy, CircuitBreaker, Transition
 from model_router.key_parking import KeyParking
 
 __all__ = ["ChannelHealth", "HealthTransition", "breaker_policy"]

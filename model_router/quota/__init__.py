@@ -1,10 +1,12 @@
-"""Quota: prices and their history, the exact cost of a request, and accounts drawn down atomically.
+"""Quota: accounts drawn down atomically and the prices requests are charged at.
 
-- ``cost``: the pure cost function (integer quota units; 1 unit = one millionth of the
-  billing currency).
 - ``engine``: reserve / settle / refund / expire, one conditional statement per change,
-  ledger rows in the same transaction.
+  ledger rows in the same transaction (SQL in ``model_router.store.reservations``).
 - ``ledger``: operator top-ups and settings, ledger reads.
-- ``price_store`` / ``price_book``: prices in Postgres with history, and in memory for pricing.
+- ``key_grants``: API keys' accounts kept in step with their quota in identity.
+- ``price_book``: prices in memory for pricing (stored by ``model_router.store.prices``).
 - ``sweeper``: refunds reservations nobody settled.
+
+The pure rules (the cost function, which accounts a request charges) live in
+``model_router.domain.cost`` and ``model_router.domain.quota_accounts``.
 """

@@ -7,7 +7,7 @@ statement in autocommit (one round trip; the account rows stay locked only while
 that locks the charged accounts in id order, checks that every limited one covers the
 amount and takes it from all of them or none (``model_router.store.reservations``).
 
-Rules (every amount in quota units, see ``model_router.quota.cost``):
+Rules (every amount in quota units, see ``model_router.domain.cost``):
 
 - A reservation is idempotent by ``request_id``: reserving again returns the first one.
 - Accounts that do not exist set no limit; ``unlimited`` accounts are charged (their
@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import FailedPrecondition, NotFound, QuotaViolation, ResourceExhausted
-from model_router.quota.accounts import charged_accounts
+from model_router.domain.quota_accounts import charged_accounts
 from model_router.store import reservations
 
 __all__ = ["DEFAULT_TTL", "Hold", "QuotaEngine", "Reservation"]

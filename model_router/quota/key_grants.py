@@ -28,7 +28,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.auth import Principal
-from model_router.quota.accounts import account_id
+from model_router.domain.quota_accounts import account_id
 from model_router.store import quota_accounts as accounts
 
 __all__ = ["KeyGrants"]

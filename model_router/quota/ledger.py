@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mesh.errors import FailedPrecondition, NotFound
-from model_router.quota.accounts import AccountRef
+from model_router.domain.quota_accounts import AccountRef
 from model_router.store import quota_accounts as accounts
 
 __all__ = ["AccountFilter", "Adjustment", "QuotaLedger"]

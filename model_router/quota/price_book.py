@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from fractions import Fraction
 from typing import Any
 
-from model_router.quota.cost import ONE, Price, exact_multiplier
+from model_router.domain.cost import ONE, Price, exact_multiplier
 from model_router.store.prices import PriceStore
 
 __all__ = ["DEFAULT_RELOAD_SECONDS", "PriceBook", "PriceTable"]

@@ -7,8 +7,14 @@ RPCs in ``model_router.api.routing`` write the rules.
 
 from __future__ import annotations
 
+from model_router.domain.routing_rules import (
+    RouteArmSpec,
+    RouteResolution,
+    RuleIndex,
+    RuleSpec,
+    validate_rule,
+)
 from model_router.routing.cache import RULES_CHANGED, RoutingRules
-from model_router.routing.rules import RouteArmSpec, RouteResolution, RuleIndex, RuleSpec, validate_rule
 
 __all__ = [
     "RULES_CHANGED",

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mesh.invalidation import RefreshLoop
-from model_router.routing.rules import RouteResolution, RuleIndex, RuleSpec
+from model_router.domain.routing_rules import RouteResolution, RuleIndex, RuleSpec
 from model_router.store import routing_rules as rule_store
 
 __all__ = ["DEFAULT_RELOAD_SECONDS", "RULES_CHANGED", "RoutingRules"]

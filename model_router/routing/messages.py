@@ -11,7 +11,7 @@ from chatmesh.model_router.v1 import routing_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from mesh.errors import FieldViolation, InvalidArgument
-from model_router.routing.rules import RouteArmSpec, RuleSpec
+from model_router.domain.routing_rules import RouteArmSpec, RuleSpec
 
 __all__ = ["WRITABLE_PATHS", "apply_update", "etag_of", "rule_message", "spec_from_message", "update_paths"]
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from model_router.routing.rules import RouteArmSpec, RuleSpec
+from model_router.domain.routing_rules import RouteArmSpec, RuleSpec
 from model_router.store.tables import routing_rules
 
 __all__ = [

@@ -39,7 +39,7 @@ from chatmesh.model_router.v1 import chat_pb2
 
 from mesh.auth import Principal
 from mesh.errors import DomainError, FailedPrecondition, NotFound, PermissionDenied, ResourceExhausted
-from model_router.quota.cost import ONE, Price, TokenUsage, cost
+from model_router.domain.cost import ONE, Price, TokenUsage, cost
 from model_router.quota.engine import Hold, QuotaEngine, Reservation
 from model_router.quota.price_book import PriceBook
 from model_router.relay import Route, route_of

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from model_router.quota.accounts import AccountRef, account_id
+from model_router.domain.quota_accounts import AccountRef, account_id
 from model_router.quota.ledger import Adjustment, QuotaLedger
 from model_router.store.tables import quota_accounts, quota_ledger
 

@@ -9,7 +9,7 @@ import pytest
 from chatmesh.model_router.v1 import inference_pb2
 
 from mesh.errors import NotFound
-from model_router.quota.accounts import account_id
+from model_router.domain.quota_accounts import account_id
 from tests.integration.model_router.quota.metered_router import Caller, MeteredRouter
 from tests.integration.model_router.quota.quota_support import balance, ledger_sum
 from tests.integration.model_router.quota.test_metered_inference import (

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 
 from mesh.config import Settings
 from mesh.events import unpack
-from model_router.quota.accounts import account_id
+from model_router.domain.quota_accounts import account_id
 from model_router.store.tables import model_price_history, model_prices, outbox
 from model_router.tokens import counter_for
 from tests.fakes.llm_upstream import Failure, FakeLLMUpstream, FakeReply

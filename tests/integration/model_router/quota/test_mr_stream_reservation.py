@@ -16,7 +16,7 @@ from chatmesh.model_router.v1 import chat_pb2, inference_pb2, quota_pb2, routing
 from sqlalchemy import delete
 
 from mesh.config import Settings
-from model_router.quota.accounts import account_id
+from model_router.domain.quota_accounts import account_id
 from model_router.store.tables import model_price_history, model_prices
 from tests.fakes.llm_upstream import Failure, FakeLLMUpstream, FakeReply
 from tests.integration.model_router.quota.metered_router import Caller, MeteredRouter, metered_router

@@ -10,7 +10,7 @@ from chatmesh.model_router.v1 import quota_pb2, routing_pb2, usage_pb2
 from google.protobuf import field_mask_pb2
 
 from mesh.config import Settings
-from model_router.quota.accounts import account_id
+from model_router.domain.quota_accounts import account_id
 from tests.fakes.llm_upstream import FakeLLMUpstream
 from tests.integration.model_router.quota.metered_router import MeteredRouter, metered_router
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model_router.health.breaker import CLOSED, HALF_OPEN, OPEN, BreakerPolicy, CircuitBreaker
+from model_router.domain.breaker import CLOSED, HALF_OPEN, OPEN, BreakerPolicy, CircuitBreaker
 
 POLICY = BreakerPolicy(
     consecutive_failures=3, error_rate=0.5, window_seconds=10, min_requests=10, cooldown_seconds=5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from model_router.quota.cost import (
+from model_router.domain.cost import (
     DEFAULT_COMPLETION_ESTIMATE,
     Price,
     TokenUsage,

@@ -7,7 +7,7 @@ from chatmesh.model_router.v1 import chat_pb2
 
 from mesh.auth import ANONYMOUS, Principal
 from mesh.errors import PermissionDenied
-from model_router.quota.accounts import charged_accounts, parse_account_id
+from model_router.domain.quota_accounts import charged_accounts, parse_account_id
 from model_router.usage.metering import DEFAULT_GROUP, payer_for
 
 ROUTING = chat_pb2.RoutingContext(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from model_router.quota.cost import Price
+from model_router.domain.cost import Price
 from model_router.quota.price_book import PriceTable
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

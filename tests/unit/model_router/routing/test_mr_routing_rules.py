@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
+from model_router.domain.routing_rules import choose_arm
 from model_router.routing import RouteArmSpec, RouteResolution, RuleIndex, RuleSpec, validate_rule
-from model_router.routing.rules import choose_arm
 
 SPLIT = RuleSpec(
     id="rule-1",
