@@ -147,6 +147,20 @@ def test_sign_up_chat_streams_and_api_key_is_listed(
     assert len(page.all(".msg.assistant")) == 1
     page.driver.refresh()
     page.until(lambda d: _answer(page) == "Another answer.", "the new branch shown after a reload")
+    assert page.text(".msg.assistant .branch-at") == "2/2"
+    page.click(".msg.assistant button.previous")
+    page.until(lambda d: _answer(page).startswith("Hello bold"), "the first answer's branch")
+    assert page.text(".msg.assistant .branch-at") == "1/2"
+    page.screenshot("branches")
+
+    page.click(".msg.user .edit-message")
+    page.type(".msg.user .edit-field", "Say hi instead")
+    page.click(".msg.user .save-edit")
+    page.until(lambda d: page.all(".msg.user .branch-at"), "the edited question's branches")
+    assert page.text(".msg.user .body") == "Say hi instead"
+    assert page.text(".msg.user .branch-at") == "2/2"
+    page.until(lambda d: _answer(page) == "Another answer.", "the edited question answered")
+    page.screenshot("edited")
 
     page.click('a[data-nav="account"]')
     page.type("#key-name", "laptop")

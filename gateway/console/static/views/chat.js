@@ -137,15 +137,27 @@ async function fillList(list) {
 }
 
 async function openConversation(id, view) {
-  const [conversation, listed] = await Promise.all([
-    api("GET", `/v1/conversations/${encodeURIComponent(id)}`),
-    api("GET", `/v1/conversations/${encodeURIComponent(id)}/messages`),
+  const base = `/v1/conversations/${encodeURIComponent(id)}`;
+  const [conversation, listed, every] = await Promise.all([
+    api("GET", base),
+    api("GET", `${base}/messages`),
+    api("GET", `${base}/messages?view=MESSAGE_VIEW_ALL`),
   ]);
   view.heading.textContent = conversation.title || "Untitled";
   const model = conversation.settings && conversation.settings.model;
   if (model) view.picker.dataset.conversationModel = model;
   const messages = listed.messages || [];
-  mount(view.log, ...messages.map((m) => bubble(isUser(m) ? "user" : "assistant", textOf(m), m.status || "", m.id)));
+  const siblings = siblingsOf(every.messages || []);
+  mount(
+    view.log,
+    ...messages.map((m) => {
+      const shown = bubble(isUser(m) ? "user" : "assistant", textOf(m), m.status || "", m.id);
+      const around = siblings.get(m.parentId || "") || [];
+      if (around.length > 1) shown.querySelector(".role").append(branchSwitch(around, m.id, view));
+      if (isUser(m)) shown.querySelector(".role").append(editButton(shown, m, view));
+      return shown;
+    }),
+  );
   view.again.hidden = !canRegenerate(view);
   const last = messages[messages.length - 1];
   const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null");
@@ -176,6 +188,63 @@ async function sendMessage(text, view) {
   fillList(view.list).catch(showError);
 }
 
+/** parent id → its children's ids, oldest first: the branches one can switch between. */
+function siblingsOf(all) {
+  const byParent = new Map();
+  const sorted = [...all].sort((a, b) => String(a.createTime).localeCompare(String(b.createTime)));
+  for (const m of sorted) {
+    const key = m.parentId || "";
+    if (!byParent.has(key)) byParent.set(key, []);
+    byParent.get(key).push(m.id);
+  }
+  return byParent;
+}
+
+function branchSwitch(ids, current, view) {
+  const at = ids.indexOf(current);
+  const go = (step) => async () => {
+    const target = ids[at + step];
+    if (!target || state.streaming) return;
+    const base = `/v1/conversations/${encodeURIComponent(state.conversationId)}`;
+    await api("POST", `${base}:switchBranch`, { messageId: target });
+    await openConversation(state.conversationId, view);
+  };
+  const button = (label, step, name) =>
+    h("button", { type: "button", class: `link ${name}`, "aria-label": `${name} branch`, disabled: !ids[at + step], onclick: () => go(step)().catch(showError) }, label);
+  return h("span", { class: "branches" }, button("‹", -1, "previous"), h("span", { class: "branch-at" }, `${at + 1}/${ids.length}`), button("›", 1, "next"));
+}
+
+/** Edit a question: stored as a sibling branch, then answered there (Regenerate on the new message). */
+function editButton(shown, message, view) {
+  const edit = h("button", { type: "button", class: "link edit-message" }, "Edit");
+  edit.addEventListener("click", () => {
+    if (state.streaming) return;
+    const body = shown.querySelector(".body");
+    const field = h("textarea", { class: "edit-field", rows: "3", "aria-label": "Edited message" });
+    field.value = textOf(message);
+    const save = h("button", { type: "button", class: "save-edit" }, "Save and answer");
+    const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
+    const form = h("div", { class: "edit" }, field, h("div", { class: "row" }, save, cancel));
+    cancel.addEventListener("click", () => form.replaceWith(body));
+    save.addEventListener("click", () =>
+      busy(save, async () => {
+        const base = `/v1/conversations/${encodeURIComponent(state.conversationId)}`;
+        const edited = await api("POST", `${base}/messages/${encodeURIComponent(message.id)}:edit`, { content: field.value });
+        while (shown.nextElementSibling) shown.nextElementSibling.remove();
+        const asked = bubble("user", field.value, "", edited.id);
+        shown.replaceWith(asked);
+        const target = bubble("assistant", "", "MESSAGE_STATUS_IN_PROGRESS");
+        view.log.append(target);
+        await follow(() => stream("POST", `${base}/messages/${encodeURIComponent(edited.id)}:regenerate`, {}), target, "", view);
+        await openConversation(state.conversationId, view);
+      }),
+    );
+    body.replaceWith(form);
+    field.focus();
+  });
+  return edit;
+}
+
 function canRegenerate(view) {
   const last = view.log.lastElementChild;
   return Boolean(last && last.classList.contains("assistant") && last.dataset.messageId && !state.streaming);
@@ -190,6 +259,7 @@ async function regenerate(view) {
   const conversation = encodeURIComponent(state.conversationId);
   const path = `/v1/conversations/${conversation}/messages/${encodeURIComponent(last.dataset.messageId)}:regenerate`;
   await follow(() => stream("POST", path, {}), target, "", view);
+  await openConversation(state.conversationId, view);
 }
 
 /** Read one generation's events into ``target`` (an assistant bubble). */
