@@ -75,9 +75,14 @@ async def vector_candidates(
     cast = vector_cast(dims)
     if exact:
         await session.execute(text("SET LOCAL enable_indexscan = off"))
-    else:
-        await session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
-        await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    else:  # both settings in one round trip, for this transaction only
+        await session.execute(
+            text(
+                "SELECT set_config('hnsw.ef_search', :ef, true), "
+                "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+            ),
+            {"ef": str(int(ef_search))},
+        )
     statement = text(
         f"SELECT id, (embedding::{cast}) <=> CAST(CAST(:query AS text) AS {cast}) AS distance FROM chunks "
         f"WHERE dims = {int(dims)} AND {_scope(doc_ids)} ORDER BY distance LIMIT :limit"
