@@ -11,6 +11,7 @@ from chatmesh.knowledge.v1 import documents_pb2, resources_pb2
 from knowledge.api.access import readable_kb, writable_kb
 from knowledge.api.caller import caller
 from knowledge.api.convert import DOCUMENT_STATUS, chunk_to_proto, document_to_proto, job_to_proto
+from knowledge.api.pages import Page
 from knowledge.api.uploads import check_labels
 from knowledge.domain.ids import parse_id
 from knowledge.ingestion.submit import announce, queue_reindex
@@ -19,7 +20,6 @@ from knowledge.store import documents as doc_store
 from knowledge.store import knowledge_bases as kb_store
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument, NotFound
-from mesh.paging import decode_offset, encode_offset, page_size
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,17 +64,14 @@ class DocumentsApi:
     ) -> documents_pb2.ListDocumentsResponse:
         await require("documents:read")
         kb_id = parse_id(request.knowledge_base_id, "knowledge_base_id")
-        config = self.deps.config
-        size = page_size(request.page_size, config.default_page_size, config.max_page_size)
-        offset = decode_offset(request.page_token)
+        page = Page.of(request, self.deps.config)
         async with self.deps.sessions() as session:
             await readable_kb(session, caller(), kb_id)
             rows = await doc_store.list_documents(
-                session, kb_id, status=_STATUS_NAMES.get(request.status), offset=offset, limit=size + 1
+                session, kb_id, status=_STATUS_NAMES.get(request.status), offset=page.offset, limit=page.limit
             )
         return documents_pb2.ListDocumentsResponse(
-            documents=[document_to_proto(r) for r in rows[:size]],
-            next_page_token=encode_offset(offset + size) if len(rows) > size else "",
+            documents=page.items(rows, document_to_proto), next_page_token=page.next_token(rows)
         )
 
     async def UpdateDocument(
@@ -148,14 +145,11 @@ class DocumentsApi:
     ) -> documents_pb2.ListChunksResponse:
         await require("documents:read")
         kb_id, doc_id = _ids(request)
-        config = self.deps.config
-        size = page_size(request.page_size, config.default_page_size, config.max_page_size)
-        offset = decode_offset(request.page_token)
+        page = Page.of(request, self.deps.config)
         async with self.deps.sessions() as session:
             await readable_kb(session, caller(), kb_id)
             await _document(session, kb_id, doc_id)
-            rows = await chunk_store.list_chunks(session, doc_id, offset=offset, limit=size + 1)
+            rows = await chunk_store.list_chunks(session, doc_id, offset=page.offset, limit=page.limit)
         return documents_pb2.ListChunksResponse(
-            chunks=[chunk_to_proto(r) for r in rows[:size]],
-            next_page_token=encode_offset(offset + size) if len(rows) > size else "",
+            chunks=page.items(rows, chunk_to_proto), next_page_token=page.next_token(rows)
         )

@@ -12,6 +12,7 @@ from chatmesh.knowledge.v1 import documents_pb2
 from knowledge.api.access import readable_kb, writable_kb
 from knowledge.api.caller import caller
 from knowledge.api.convert import JOB_STATE, job_to_proto
+from knowledge.api.pages import Page
 from knowledge.domain import jobs as states
 from knowledge.domain.access import Reader
 from knowledge.domain.ids import parse_id
@@ -20,7 +21,6 @@ from knowledge.store import documents as doc_store
 from knowledge.store import jobs as job_store
 from mesh.authz import require
 from mesh.errors import NotFound
-from mesh.paging import decode_offset, encode_offset, page_size
 
 if TYPE_CHECKING:
     from knowledge.deps import KnowledgeDeps
@@ -61,17 +61,14 @@ class JobsApi:
     ) -> documents_pb2.ListIngestionJobsResponse:
         await require("documents:read")
         kb_id = parse_id(request.knowledge_base_id, "knowledge_base_id")
-        config = self.deps.config
-        size = page_size(request.page_size, config.default_page_size, config.max_page_size)
-        offset = decode_offset(request.page_token)
+        page = Page.of(request, self.deps.config)
         async with self.deps.sessions() as session:
             await readable_kb(session, caller(), kb_id)
             rows = await job_store.list_jobs(
-                session, kb_id, state=_STATE_NAMES.get(request.state), offset=offset, limit=size + 1
+                session, kb_id, state=_STATE_NAMES.get(request.state), offset=page.offset, limit=page.limit
             )
         return documents_pb2.ListIngestionJobsResponse(
-            ingestion_jobs=[job_to_proto(r) for r in rows[:size]],
-            next_page_token=encode_offset(offset + size) if len(rows) > size else "",
+            ingestion_jobs=page.items(rows, job_to_proto), next_page_token=page.next_token(rows)
         )
 
     async def WatchIngestionJob(

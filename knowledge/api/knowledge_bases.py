@@ -10,6 +10,7 @@ from chatmesh.knowledge.v1 import knowledge_bases_pb2, resources_pb2
 from knowledge.api.access import readable_kb, writable_kb
 from knowledge.api.caller import caller
 from knowledge.api.convert import kb_to_proto
+from knowledge.api.pages import Page
 from knowledge.domain.ids import parse_id
 from knowledge.domain.settings import ChunkingValues, RetrievalValues, check_chunking, check_retrieval
 from knowledge.ingestion import events
@@ -19,7 +20,6 @@ from knowledge.store import knowledge_bases as kb_store
 from knowledge.store.vectors import MAX_DIMENSIONS, ensure_index
 from mesh.authz import require
 from mesh.errors import FieldViolation, InvalidArgument
-from mesh.paging import decode_offset, encode_offset, page_size
 
 if TYPE_CHECKING:
     from knowledge.deps import KnowledgeDeps
@@ -175,16 +175,13 @@ class KnowledgeBasesApi:
     ) -> knowledge_bases_pb2.ListKnowledgeBasesResponse:
         await require("knowledge_bases:read")
         who = caller()
-        config = self.deps.config
-        size = page_size(request.page_size, config.default_page_size, config.max_page_size)
-        offset = decode_offset(request.page_token)
+        page = Page.of(request, self.deps.config)
         async with self.deps.sessions() as session:
             rows = await kb_store.list_readable(
-                session, who, query=request.query.strip(), offset=offset, limit=size + 1
+                session, who, query=request.query.strip(), offset=page.offset, limit=page.limit
             )
         return knowledge_bases_pb2.ListKnowledgeBasesResponse(
-            knowledge_bases=[kb_to_proto(r) for r in rows[:size]],
-            next_page_token=encode_offset(offset + size) if len(rows) > size else "",
+            knowledge_bases=page.items(rows, kb_to_proto), next_page_token=page.next_token(rows)
         )
 
     async def UpdateKnowledgeBase(
