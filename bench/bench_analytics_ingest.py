@@ -2,11 +2,13 @@
 
 Subjects (analytics's Ingestor, in this process, against embedded Postgres):
 
-- "ingest 1/tx": one event per transaction, the consumer group's path (its handler gets one
-  envelope at a time): ledger insert, raw row, 3 tiers x 3 cubes of upserts.
+- "ingest 1/tx": one event per transaction (ledger insert, raw row, 3 tiers x 3 cubes of
+  upserts), what a consumer handing over one envelope at a time pays.
 - "ingest 500/tx": a batch of 500 events per transaction (pre-folded, one upsert per row).
 - "consumer group": events XADDed to a Redis stream, read by the real EventConsumer
   (lease, handler, done marker, ack) into the Ingestor; events/s from first XADD to last ack.
+  Twice: as analytics runs it (the batch handler: each read of up to ``consumer_batch``
+  events in one transaction) and with the per-event handler alone (one transaction each).
 
 Baseline ("raw insert 1/tx"): the same events as plain INSERTs into an unpartitioned log
 table with no rollups, what a spend-log design pays per request (and then pays again at
@@ -34,7 +36,7 @@ from bench.harness import Report, measure, peak_rss_mb
 from mesh.config import load_settings
 from mesh.db import create_engine, session_factory
 from mesh.embedded.common import free_port
-from mesh.events import EventEnvelope, build_envelope
+from mesh.events import EventConsumer, EventEnvelope, build_envelope
 from mesh.infra import EmbeddedPostgres, EmbeddedRedis
 from mesh.migrate import migrate
 
@@ -134,8 +136,16 @@ async def run() -> Report:
             report.notes.append(f"  {row.subject} c={row.concurrency}: {events:,.0f} events/s")
         redis = Redis.from_url(redis_server.url)
         try:
-            rate = await _consumer_group(engine, redis, ingestor, config, source)
-            report.notes.append(f"  consumer group (XADD -> EventConsumer -> Ingestor): {rate:,.0f} events/s")
+            for batched_reads in (False, True):
+                rate = await _consumer_group(engine, redis, ingestor, config, source, batched_reads)
+                how = (
+                    f"batch handler, reads of {config.consumer_batch}"
+                    if batched_reads
+                    else "1 event per call"
+                )
+                report.notes.append(
+                    f"  consumer group (XADD -> EventConsumer -> Ingestor, {how}): {rate:,.0f} events/s"
+                )
         finally:
             await redis.aclose()
         await engine.dispose()
@@ -153,13 +163,27 @@ async def _ledger(engine: AsyncEngine) -> int:
 
 
 async def _consumer_group(
-    engine: AsyncEngine, redis: Redis, ingestor: Ingestor, config: AnalyticsSettings, source: Source
+    engine: AsyncEngine,
+    redis: Redis,
+    ingestor: Ingestor,
+    config: AnalyticsSettings,
+    source: Source,
+    batched_reads: bool,
 ) -> float:
     """Events/s from the first XADD until the ledger holds every event."""
     stream = "events:bench-analytics"
     before = await _ledger(engine)
     envelopes = source.take(CONSUMED)
     consumer = usage_consumer(redis, ingestor, config, consumer_name="bench", streams=[stream])
+    if not batched_reads:
+        consumer = EventConsumer(
+            redis,
+            group=config.consumer_group,
+            consumer_name="bench",
+            streams=[stream],
+            handler=ingestor.handle,
+            count=config.consumer_batch,
+        )
     started = time.perf_counter()
     async with redis.pipeline(transaction=False) as pipe:
         for envelope in envelopes:
