@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from chatmesh.identity.v1 import api_keys_pb2, auth_pb2, identity_pb2_grpc
@@ -33,6 +34,9 @@ from bench.harness import Figures, Report, announce_and_wait, measure, peak_rss_
 from mesh.config import Settings, load_settings
 from mesh.embedded.common import free_port
 from mesh.infra import EmbeddedPostgres, EmbeddedRedis
+
+if TYPE_CHECKING:
+    from identity.config import IdentitySettings
 
 LEVELS = ((1, 1500), (16, 4000), (64, 6000))
 UNCACHED_SHARE = 0.5  # the no-cache server gets fewer requests per level; it is far slower
@@ -44,13 +48,22 @@ UNCACHED = "AuthenticateApiKey no cache"
 FLOOR = "trivial handler (floor)"
 
 
+def _config() -> IdentitySettings:
+    """identity's own settings for the bench, from nothing in the environment."""
+    from identity.config import IdentitySettings
+
+    return IdentitySettings(
+        _env_file=None,  # type: ignore[call-arg]
+        admin_password="bench-Admin-passw0rd",
+    )
+
+
 def _settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
     return load_settings(
         _env_file=None,
         database_url=database_url,
         redis_url=redis_url,
         data_dir=data_dir,
-        admin_password="bench-Admin-passw0rd",
     )
 
 
@@ -66,7 +79,7 @@ async def _seed(settings: Settings) -> list[str]:
     await migrate(settings, ["identity"])
     engine = create_engine(settings, "identity")
     try:
-        result = await ensure_bootstrap(engine, settings)
+        result = await ensure_bootstrap(engine, settings, _config())
         async with engine.begin() as conn:
             user = await store.insert_user(
                 conn,
@@ -209,7 +222,7 @@ async def _serve(kind: str, database_url: str, redis_url: str, data_dir: str) ->
     setup_logging("identity", settings)
     engine = create_engine(settings, "identity")
     redis_client = connect_redis(settings)
-    deps = await open_deps(settings, engine, redis_client)
+    deps = await open_deps(settings, engine, redis_client, _config())
     if kind == "uncached":
         assert deps.access is not None
         await deps.access.close()

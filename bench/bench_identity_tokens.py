@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
@@ -45,6 +46,9 @@ from mesh.config import Settings, load_settings
 from mesh.embedded.common import free_port
 from mesh.infra import EmbeddedPostgres, EmbeddedRedis
 from mesh.jwt_claims import decode_token
+
+if TYPE_CHECKING:
+    from identity.config import IdentitySettings
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_TOKENS = 1000
@@ -72,13 +76,22 @@ HASH = "bare argon2id hash"
 CHECK = "bare argon2id verify"
 
 
+def _config() -> IdentitySettings:
+    """identity's own settings for the bench, from nothing in the environment."""
+    from identity.config import IdentitySettings
+
+    return IdentitySettings(
+        _env_file=None,  # type: ignore[call-arg]
+        login_max_failures_per_ip=1_000_000,
+    )
+
+
 def _settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
     return load_settings(
         _env_file=None,
         database_url=database_url,
         redis_url=redis_url,
         data_dir=data_dir,
-        login_max_failures_per_ip=1_000_000,
     )
 
 
@@ -197,7 +210,7 @@ async def _seed(settings: Settings) -> None:
     await migrate(settings, ["identity"])
     engine = create_engine(settings, "identity")
     try:
-        result = await ensure_bootstrap(engine, settings)
+        result = await ensure_bootstrap(engine, settings, _config())
         async with engine.begin() as conn:
             user = await store.insert_user(
                 conn,
@@ -374,7 +387,7 @@ async def _serve(database_url: str, redis_url: str, data_dir: str) -> None:
     setup_logging("identity", settings)
     engine = create_engine(settings, "identity")
     redis_client = connect_redis(settings)
-    deps = await open_deps(settings, engine, redis_client)
+    deps = await open_deps(settings, engine, redis_client, _config())
     running = await start_server(
         "identity", [api.binding(deps)], settings, port=0, metrics_port=-1, verifier=deps.verifier
     )

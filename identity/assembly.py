@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity import api
 from identity.api.api_key_auth import LocalApiKeyVerifier
+from identity.config import IdentitySettings, load_identity_settings
 from identity.deps import IdentityDeps
 from identity.sessions.keyring import Keyring
 from identity.sessions.tokens import TokenService
@@ -32,7 +33,9 @@ from mesh.wiring import Assembled, Resources, build_service
 __all__ = ["build", "close_deps", "open_deps"]
 
 
-async def open_deps(settings: Settings, engine: AsyncEngine, redis: Redis) -> IdentityDeps:
+async def open_deps(
+    settings: Settings, engine: AsyncEngine, redis: Redis, config: IdentitySettings | None = None
+) -> IdentityDeps:
     """Keys loaded (the first one created if needed), verifier in process, access caches listening."""
     sessions = session_factory(engine)
     secrets = secret_box(settings)
@@ -53,6 +56,7 @@ async def open_deps(settings: Settings, engine: AsyncEngine, redis: Redis) -> Id
         tokens=tokens,
         verifier=verifier,
         access=access,
+        config=config or IdentitySettings(),
     )
 
 
@@ -62,10 +66,10 @@ async def close_deps(deps: IdentityDeps) -> None:
         await deps.access.close()
 
 
-async def assemble(res: Resources) -> Assembled:
+async def assemble(res: Resources, config: IdentitySettings) -> Assembled:
     """Bootstrap, IdentityDeps, then the outbox relay; identity is its own authorizer."""
-    await ensure_bootstrap(res.engine, res.settings)
-    deps = await open_deps(res.settings, res.engine, res.redis)
+    await ensure_bootstrap(res.engine, res.settings, config)
+    deps = await open_deps(res.settings, res.engine, res.redis, config)
     res.stack.push_async_callback(close_deps, deps)
     # Events written to the outbox with each change reach Redis Streams through the relay.
     await res.start_relay(outbox)
@@ -76,6 +80,7 @@ async def assemble(res: Resources) -> Assembled:
     return Assembled(bindings=[api.binding(deps)], verifier=deps.verifier, authorizer=authorizer)
 
 
-async def build(settings: Settings) -> ServiceParts:
+async def build(settings: Settings, config: IdentitySettings | None = None) -> ServiceParts:
     """Shared resources (mesh.wiring, no remote verifier: identity checks tokens itself) plus the servicer."""
-    return await build_service(settings, "identity", assemble, remote_auth=False)
+    own = config or load_identity_settings()
+    return await build_service(settings, "identity", lambda res: assemble(res, own), remote_auth=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from identity.config import IdentitySettings
 from identity.oauth.providers import OAuthClients
 
 if TYPE_CHECKING:
@@ -31,5 +32,6 @@ class IdentityDeps:
     secrets: SecretBox
     tokens: TokenService
     verifier: JwtVerifier
+    config: IdentitySettings = field(default_factory=IdentitySettings)  # identity's own settings
     access: AccessRuntime | None = None  # API key cache and RBAC resolver
     oauth: OAuthClients = field(default_factory=OAuthClients)  # provider calls; aclosed on shutdown

@@ -27,19 +27,6 @@ SERVICES: tuple[str, ...] = (
 )
 
 Port = int
-OAUTH_PROVIDERS: tuple[str, ...] = ("github", "google", "wechat")
-
-
-class OAuthProviderSettings(BaseModel):
-    """One OAuth2/OIDC login provider; unset endpoints mean the provider's real ones."""
-
-    client_id: str = Field(min_length=1)
-    client_secret: str = Field(min_length=1)
-    authorize_url: str | None = None
-    token_url: str | None = None
-    userinfo_url: str | None = None
-    emails_url: str | None = None
-    scopes: list[str] | None = None
 
 
 RateLimitScope = Literal["ip", "anonymous", "user", "api_key", "tenant", "model"]
@@ -144,9 +131,7 @@ class Settings(BaseSettings):
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4317"
 
-    # First-start seeding.
-    admin_email: str = "admin@chatmesh.local"
-    admin_password: str | None = None
+    # First-start seeding (the super-admin's are identity's: identity.config.IdentitySettings).
     seed_channel_type: str = "openai"
     seed_channel_base_url: str | None = None
     seed_channel_api_key: str | None = None
@@ -160,20 +145,9 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: float = Field(5.0, ge=0, le=300)
     # How long a "not revoked" answer from Redis may be reused when Redis is unreachable (0 disables).
     revocation_cache_seconds: float = Field(2.0, ge=0, le=5)
-    # Failed-login throttling: after this many failures within the window, logins are refused until it ends.
-    login_max_failures_per_account: int = Field(5, ge=1)
-    login_max_failures_per_ip: int = Field(20, ge=1)
-    login_failure_window_seconds: int = Field(15 * 60, ge=1)
 
     # Encryption at rest (mesh.secrets). Unset: a key generated on first start into <data_dir>/secret-key.
     secret_key: str | None = Field(None, description="Key material for encrypting provider keys at rest")
-
-    # Identity flows: OAuth login providers (JSON: {"github": {"client_id": "…", "client_secret": "…"}}),
-    # redirect URIs StartOAuth accepts (empty: the gateway's own callback route), and the password-reset
-    # page the mailed link opens (empty: <gateway_url>/reset-password).
-    oauth_providers: dict[str, OAuthProviderSettings] = Field(default_factory=dict)
-    oauth_redirect_uris: list[str] = Field(default_factory=list)
-    password_reset_url: str | None = None
 
     # Gateway edge policies (gateway.policies). CORS origins are exact origins ("https://app.example.com");
     # "*" is refused. Rate limits: JSON list of RateLimitRule; tenant quotas: tenant id -> requests per
@@ -246,16 +220,6 @@ class Settings(BaseSettings):
             host, _, port = addr.rpartition(":")
             if not host or not port.isdigit():
                 raise ValueError(f'{name}: expected "host:port", got {addr!r}')
-        return value
-
-    @field_validator("oauth_providers")
-    @classmethod
-    def _known_oauth_providers(
-        cls, value: dict[str, OAuthProviderSettings]
-    ) -> dict[str, OAuthProviderSettings]:
-        unknown = sorted(set(value) - set(OAUTH_PROVIDERS))
-        if unknown:
-            raise ValueError(f"unknown OAuth provider(s) {unknown}; known: {list(OAUTH_PROVIDERS)}")
         return value
 
     def grpc_port(self, service: str) -> int:

@@ -20,7 +20,7 @@ from mesh.errors import QuotaViolation, ResourceExhausted, Unavailable
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from mesh.config import Settings
+    from identity.config import IdentitySettings
 
 __all__ = ["LoginThrottle"]
 
@@ -33,7 +33,7 @@ class _Counter:
 
 
 class LoginThrottle:
-    def __init__(self, settings: Settings, redis: Redis) -> None:
+    def __init__(self, settings: IdentitySettings, redis: Redis) -> None:
         self._redis = redis
         self._window = settings.login_failure_window_seconds
         self._per_account = settings.login_max_failures_per_account

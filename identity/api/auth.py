@@ -146,7 +146,7 @@ class AuthApi:
             password=request.password,
             tenant_ref=request.tenant,
             origin=origin_of(context),
-            throttle=LoginThrottle(self.deps.settings, self.deps.redis),
+            throttle=LoginThrottle(self.deps.config, self.deps.redis),
         )
         if result.pair is None:
             return auth_pb2.LoginResponse(

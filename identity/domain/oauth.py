@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
-from mesh.config import OAUTH_PROVIDERS, Settings
+from identity.config import OAUTH_PROVIDERS, IdentitySettings
 from mesh.errors import FailedPrecondition, FieldViolation, InvalidArgument
 
 __all__ = [
@@ -143,10 +143,10 @@ def require_provider_id(provider_id: str, field_name: str = "provider_id") -> st
     return provider
 
 
-def provider_config(settings: Settings, provider_id: str) -> ProviderConfig:
+def provider_config(config: IdentitySettings, provider_id: str) -> ProviderConfig:
     """The provider as configured; FAILED_PRECONDITION when this deployment has not set it up."""
     spec = CATALOGUE[require_provider_id(provider_id)]
-    configured = settings.oauth_providers.get(spec.id)
+    configured = config.oauth_providers.get(spec.id)
     if configured is None:
         raise FailedPrecondition(
             f"login with {spec.id} is not configured on this deployment",
@@ -165,16 +165,18 @@ def provider_config(settings: Settings, provider_id: str) -> ProviderConfig:
     )
 
 
-def allowed_redirect_uris(settings: Settings, provider_id: str) -> tuple[str, ...]:
+def allowed_redirect_uris(config: IdentitySettings, gateway_url: str, provider_id: str) -> tuple[str, ...]:
     """Configured allow-list, or the gateway's own callback route when none is configured."""
-    if settings.oauth_redirect_uris:
-        return tuple(settings.oauth_redirect_uris)
-    return (f"{settings.gateway_url}/v1/oauth/{provider_id}:callback",)
+    if config.oauth_redirect_uris:
+        return tuple(config.oauth_redirect_uris)
+    return (f"{gateway_url}/v1/oauth/{provider_id}:callback",)
 
 
-def check_redirect_uri(settings: Settings, provider_id: str, redirect_uri: str) -> str:
+def check_redirect_uri(
+    config: IdentitySettings, gateway_url: str, provider_id: str, redirect_uri: str
+) -> str:
     """Exact match against the allow-list: a prefix or pattern match is how open redirects happen."""
-    allowed = allowed_redirect_uris(settings, provider_id)
+    allowed = allowed_redirect_uris(config, gateway_url, provider_id)
     uri = redirect_uri.strip() or (allowed[0] if len(allowed) == 1 else "")
     problem = None
     if not uri:

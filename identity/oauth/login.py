@@ -124,8 +124,8 @@ async def start_oauth(
     deps: IdentityDeps, *, provider_id: str, redirect_uri: str, intent: str, caller_id: uuid.UUID | None
 ) -> Started:
     """The provider's authorization URL, with a fresh state bound to PKCE, nonce, intent and caller."""
-    config = provider_config(deps.settings, require_provider_id(provider_id))
-    uri = check_redirect_uri(deps.settings, config.id, redirect_uri)
+    config = provider_config(deps.config, require_provider_id(provider_id))
+    uri = check_redirect_uri(deps.config, deps.settings.gateway_url, config.id, redirect_uri)
     state = new_state()
     verifier = new_pkce_verifier() if config.spec.pkce else None
     nonce = new_nonce() if config.spec.oidc else None
@@ -180,7 +180,7 @@ async def complete_oauth(
         )
     if saved.intent == LINK and caller_id is not None and str(caller_id) != saved.user_id:
         raise PermissionDenied("this link was started by another user", reason="OAUTH_LINK_OTHER_USER")
-    config = provider_config(deps.settings, provider)
+    config = provider_config(deps.config, provider)
     tokens, profile = await deps.oauth.exchange(
         config,
         code=code,

@@ -113,7 +113,7 @@ async def _issue_if_account(deps: IdentityDeps, email: str, tenant_ref: str, ori
 
 
 def _reset_page(deps: IdentityDeps) -> str:
-    return deps.settings.password_reset_url or f"{deps.settings.gateway_url}/reset-password"
+    return deps.config.password_reset_url or f"{deps.settings.gateway_url}/reset-password"
 
 
 async def reset_password(deps: IdentityDeps, *, token: str, new_password: str, origin: Origin) -> int:

@@ -2,7 +2,7 @@
 
 Runs at every identity start and changes nothing once done, so it is safe to
 call unconditionally (and from several instances at once: one transaction
-under an advisory lock). The super-admin gets ``settings.admin_password``, or a
+under an advisory lock). The super-admin gets ``config.admin_password``, or a
 generated password that is printed once to stdout (never to the log, which may
 be shipped elsewhere) and written to ``<data_dir>/admin-credentials`` (0600).
 """
@@ -31,7 +31,8 @@ from identity.domain import (
 )
 
 if TYPE_CHECKING:
-    from mesh.config import Settings
+    from identity.config import IdentitySettings
+from mesh.config import Settings
 
 __all__ = ["CREDENTIALS_FILE", "BootstrapResult", "ensure_bootstrap"]
 
@@ -60,7 +61,9 @@ class _Admin:
     generated_password: str | None
 
 
-async def ensure_bootstrap(engine: AsyncEngine, settings: Settings) -> BootstrapResult:
+async def ensure_bootstrap(
+    engine: AsyncEngine, settings: Settings, config: IdentitySettings
+) -> BootstrapResult:
     """Create whatever of the default tenant, built-in roles and super-admin is missing."""
     credentials_path = _credentials_path(settings)
     async with engine.begin() as conn:
@@ -70,13 +73,13 @@ async def ensure_bootstrap(engine: AsyncEngine, settings: Settings) -> Bootstrap
             tenant_id = await store.insert_tenant(conn, DEFAULT_TENANT_SLUG, DEFAULT_TENANT_NAME)
             logger.info("created the default tenant", extra={"tenant_id": str(tenant_id)})
         role_ids, roles_changed = await _ensure_roles(conn)
-        admin = await _ensure_admin(conn, tenant_id, role_ids[SUPER_ADMIN], settings)
+        admin = await _ensure_admin(conn, tenant_id, role_ids[SUPER_ADMIN], config)
         if admin.generated_password is not None:
             # Written before commit: an admin whose password nobody knows is worse
             # than a credentials file for an admin that a failed commit rolled back.
-            _write_credentials(credentials_path, settings.admin_email, admin.generated_password)
+            _write_credentials(credentials_path, config.admin_email, admin.generated_password)
     if admin.generated_password is not None:
-        _announce(settings.admin_email, admin.generated_password, credentials_path)
+        _announce(config.admin_email, admin.generated_password, credentials_path)
     return BootstrapResult(
         tenant_id=tenant_id,
         admin_user_id=admin.user_id,
@@ -112,12 +115,12 @@ async def _ensure_roles(conn: AsyncConnection) -> tuple[dict[str, uuid.UUID], tu
 
 
 async def _ensure_admin(
-    conn: AsyncConnection, tenant_id: uuid.UUID, super_admin_role: uuid.UUID, settings: Settings
+    conn: AsyncConnection, tenant_id: uuid.UUID, super_admin_role: uuid.UUID, config: IdentitySettings
 ) -> _Admin:
     holders = await store.users_with_role(conn, super_admin_role)
     if holders:
         return _Admin(holders[0], created=False, generated_password=None)
-    email = settings.admin_email.strip()
+    email = config.admin_email.strip()
     existing = await store.user_id_by_email(conn, tenant_id, email)
     if existing is not None:
         # A user with the admin address but no super-admin (say, the role was
@@ -125,8 +128,8 @@ async def _ensure_admin(
         await store.grant_role(conn, existing, super_admin_role)
         logger.warning("granted super_admin to the existing admin user", extra={"user_id": str(existing)})
         return _Admin(existing, created=False, generated_password=None)
-    generated = None if settings.admin_password else _generate_password()
-    password = settings.admin_password or generated
+    generated = None if config.admin_password else _generate_password()
+    password = config.admin_password or generated
     assert password is not None
     password_hash = await asyncio.to_thread(hash_password, password)
     user_id = await store.insert_user(

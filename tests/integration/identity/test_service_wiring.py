@@ -12,6 +12,7 @@ from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 from redis.asyncio import Redis
 
 from identity.assembly import build
+from identity.config import IdentitySettings
 from mesh.config import Settings
 from mesh.events import unpack
 from mesh.migrate import migrate
@@ -34,9 +35,9 @@ async def _registered_event(redis: Redis, email: str, deadline: float) -> identi
 
 
 async def test_register_reaches_the_identity_stream(fresh_settings: Settings) -> None:
-    settings = fresh_settings.model_copy(update={"admin_password": "Adm1n-pass-for-tests"})
+    settings = fresh_settings
     await migrate(settings, ["identity"])
-    parts = await build(settings)
+    parts = await build(settings, IdentitySettings(admin_password="Adm1n-pass-for-tests"))
     running = await start_server(
         "identity", parts.bindings, settings, port=0, metrics_port=-1, on_shutdown=parts.on_shutdown
     )

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity import store
+from identity.config import IdentitySettings
 from identity.domain import BUILT_IN_ROLES, SUPER_ADMIN, verify_password
 from identity.tenants.bootstrap import CREDENTIALS_FILE, ensure_bootstrap
 from mesh.config import Settings
@@ -41,28 +42,29 @@ async def _count(engine: AsyncEngine, table: str) -> int:
 async def test_generated_password_is_shown_once_and_saved_0600(
     engine: AsyncEngine, fresh_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = await ensure_bootstrap(engine, fresh_settings)
+    config = IdentitySettings(admin_password=None)
+    first = await ensure_bootstrap(engine, fresh_settings, config)
     shown = capsys.readouterr().out
 
     path = fresh_settings.data_dir / CREDENTIALS_FILE
     assert first.admin_created and first.credentials_file == path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     saved = dict(line.split("=", 1) for line in path.read_text().splitlines() if not line.startswith("#"))
-    assert saved["email"] == fresh_settings.admin_email
+    assert saved["email"] == config.admin_email
     password = saved["password"]
     assert len(password) >= 20
     assert password in shown
-    stored_hash = await _admin_hash(engine, fresh_settings.admin_email)
+    stored_hash = await _admin_hash(engine, config.admin_email)
     assert stored_hash.startswith("$argon2id$") and password not in stored_hash
     assert verify_password(stored_hash, password)
     assert set(first.roles_changed) == {spec.name for spec in BUILT_IN_ROLES}
 
-    second = await ensure_bootstrap(engine, fresh_settings)
+    second = await ensure_bootstrap(engine, fresh_settings, config)
     assert capsys.readouterr().out == ""
     assert not second.changed and second.credentials_file is None
     assert second.admin_user_id == first.admin_user_id and second.tenant_id == first.tenant_id
     assert path.read_text().count(password) == 1
-    assert await _admin_hash(engine, fresh_settings.admin_email) == stored_hash
+    assert await _admin_hash(engine, config.admin_email) == stored_hash
     assert await _count(engine, "tenants") == 1
     assert await _count(engine, "users") == 1
     assert await _count(engine, "roles") == len(BUILT_IN_ROLES)
@@ -71,12 +73,10 @@ async def test_generated_password_is_shown_once_and_saved_0600(
 async def test_configured_password_is_used_and_nothing_is_written(
     engine: AsyncEngine, fresh_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = fresh_settings.model_copy(
-        update={"admin_email": "Root@Example.com", "admin_password": "s3cret-Pass!"}
-    )
-    result = await ensure_bootstrap(engine, settings)
+    config = IdentitySettings(admin_email="Root@Example.com", admin_password="s3cret-Pass!")
+    result = await ensure_bootstrap(engine, fresh_settings, config)
     assert result.admin_created and result.credentials_file is None
-    assert not (settings.data_dir / CREDENTIALS_FILE).exists()
+    assert not (fresh_settings.data_dir / CREDENTIALS_FILE).exists()
     assert "s3cret-Pass!" not in capsys.readouterr().out
     assert verify_password(await _admin_hash(engine, "Root@Example.com"), "s3cret-Pass!")
 
@@ -94,8 +94,8 @@ async def test_configured_password_is_used_and_nothing_is_written(
 async def test_concurrent_first_starts_create_one_admin(
     engine: AsyncEngine, fresh_settings: Settings
 ) -> None:
-    settings = fresh_settings.model_copy(update={"admin_password": "another-Pass-1"})
-    results = await asyncio.gather(*(ensure_bootstrap(engine, settings) for _ in range(3)))
+    config = IdentitySettings(admin_password="another-Pass-1")
+    results = await asyncio.gather(*(ensure_bootstrap(engine, fresh_settings, config) for _ in range(3)))
     assert sum(r.admin_created for r in results) == 1
     assert len({r.admin_user_id for r in results}) == 1
     assert await _count(engine, "users") == 1
@@ -103,13 +103,13 @@ async def test_concurrent_first_starts_create_one_admin(
 
 
 async def test_drifted_built_in_role_is_restored(engine: AsyncEngine, fresh_settings: Settings) -> None:
-    settings = fresh_settings.model_copy(update={"admin_password": "yet-another-Pass-1"})
-    await ensure_bootstrap(engine, settings)
+    config = IdentitySettings(admin_password="yet-another-Pass-1")
+    await ensure_bootstrap(engine, fresh_settings, config)
     async with engine.begin() as conn:
         await conn.execute(
             update(store.roles).where(store.roles.c.name == "developer").values(permissions=["api_keys:read"])
         )
-    repaired = await ensure_bootstrap(engine, settings)
+    repaired = await ensure_bootstrap(engine, fresh_settings, config)
     assert repaired.roles_changed == ("developer",) and not repaired.admin_created
     async with engine.connect() as conn:
         perms = (
@@ -121,14 +121,14 @@ async def test_drifted_built_in_role_is_restored(engine: AsyncEngine, fresh_sett
 async def test_email_is_unique_per_tenant_ignoring_case(
     engine: AsyncEngine, fresh_settings: Settings
 ) -> None:
-    settings = fresh_settings.model_copy(update={"admin_password": "unique-Pass-1"})
-    result = await ensure_bootstrap(engine, settings)
+    config = IdentitySettings(admin_password="unique-Pass-1")
+    result = await ensure_bootstrap(engine, fresh_settings, config)
     with pytest.raises(Exception, match="uq_users_tenant_id_lower_email"):
         async with engine.begin() as conn:
             await store.insert_user(
                 conn,
                 tenant_id=result.tenant_id,
-                email=settings.admin_email.upper(),
+                email=config.admin_email.upper(),
                 username="dup",
                 display_name="",
                 password_hash=None,

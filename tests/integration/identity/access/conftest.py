@@ -15,6 +15,7 @@ import pytest_asyncio
 from redis.asyncio import Redis
 
 from identity import store
+from identity.config import IdentitySettings
 from identity.tenants.bootstrap import ensure_bootstrap
 from mesh.config import Settings
 from mesh.db import create_engine, session_factory
@@ -47,7 +48,7 @@ async def seeded(access_settings: Settings) -> AsyncIterator[Settings]:
     await migrate(access_settings, ["identity"])
     engine = create_engine(access_settings, "identity")
     try:
-        await ensure_bootstrap(engine, access_settings)
+        await ensure_bootstrap(engine, access_settings, IdentitySettings())
     finally:
         await engine.dispose()
     yield access_settings

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity import api, store
 from identity.assembly import close_deps, open_deps
+from identity.config import IdentitySettings
 from identity.deps import IdentityDeps
 from mesh import unbuilt
 from mesh.auth_jwt import ClientJwksSource, JwtVerifier
@@ -33,6 +34,10 @@ from mesh.server import RunningServer, start_server
 
 PASSWORD = "Corr3ct-horse"
 ADMIN_PASSWORD = "Adm1n-password!"
+# Low login limits, so the throttling tests reach them in a few calls.
+CONFIG = IdentitySettings(
+    admin_password=ADMIN_PASSWORD, login_max_failures_per_account=3, login_max_failures_per_ip=40
+)
 
 
 def bearer(token: str) -> list[tuple[str, str]]:
@@ -55,8 +60,10 @@ class Accounts:
     clients: ServiceClients
 
     @classmethod
-    async def start(cls, settings: Settings, engine: AsyncEngine, redis: Redis) -> Accounts:
-        deps = await open_deps(settings, engine, redis)
+    async def start(
+        cls, settings: Settings, engine: AsyncEngine, redis: Redis, config: IdentitySettings = CONFIG
+    ) -> Accounts:
+        deps = await open_deps(settings, engine, redis, config)
         server = await start_server(
             "identity", [api.binding(deps)], settings, metrics_port=-1, verifier=deps.verifier
         )
@@ -109,7 +116,7 @@ class Accounts:
         return response
 
     async def admin_token(self) -> str:
-        return (await self.login(self.settings.admin_email, ADMIN_PASSWORD)).access_token
+        return (await self.login(self.deps.config.admin_email, ADMIN_PASSWORD)).access_token
 
     async def other_service_accepts(self, token: str) -> bool:
         """Whether the second service lets the token through (then its unbuilt RPC answers UNIMPLEMENTED)."""

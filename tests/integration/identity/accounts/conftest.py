@@ -19,7 +19,7 @@ from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.infra import Infra
 from mesh.migrate import migrate
-from tests.integration.identity.accounts.accounts_harness import ADMIN_PASSWORD, Accounts
+from tests.integration.identity.accounts.accounts_harness import CONFIG, Accounts
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,7 @@ def accounts_settings(
     settings_factory: Callable[[Path, str, str], Settings],
 ) -> Settings:
     base = settings_factory(tmp_path_factory.mktemp("accounts") / "data", accounts_database, infra.redis_url)
-    limits = {"login_max_failures_per_account": 3, "login_max_failures_per_ip": 40}
-    return base.model_copy(update={"admin_password": ADMIN_PASSWORD, **limits})
+    return base
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -48,7 +47,7 @@ async def seeded(accounts_settings: Settings) -> AsyncIterator[Settings]:
     await migrate(accounts_settings, ["identity"])
     engine = create_engine(accounts_settings, "identity")
     try:
-        await ensure_bootstrap(engine, accounts_settings)
+        await ensure_bootstrap(engine, accounts_settings, CONFIG)
     finally:
         await engine.dispose()
     yield accounts_settings

@@ -74,7 +74,7 @@ async def test_registration_emits_user_registered_in_the_same_transaction(accoun
 async def test_repeated_failures_lock_the_account_with_retry_info(accounts: Accounts) -> None:
     registered = await accounts.register()
     email = registered.user.email
-    limit = accounts.settings.login_max_failures_per_account
+    limit = accounts.deps.config.login_max_failures_per_account
     for _ in range(limit):
         wrong = await fails(
             accounts.stub.Login, auth_pb2.LoginRequest(email=email, password="Wr0ng-password")
@@ -84,7 +84,7 @@ async def test_repeated_failures_lock_the_account_with_retry_info(accounts: Acco
     assert isinstance(locked, ResourceExhausted) and locked.reason == "LOGIN_LOCKED"
     assert (
         locked.retry_after is not None
-        and 0 < locked.retry_after <= accounts.settings.login_failure_window_seconds
+        and 0 < locked.retry_after <= accounts.deps.config.login_failure_window_seconds
     )
     assert locked.quota_violations and locked.quota_violations[0].subject == "account"
     # Another account from the same client is not locked by this one.
@@ -97,7 +97,7 @@ async def test_repeated_failures_lock_the_account_with_retry_info(accounts: Acco
 async def test_one_client_guessing_many_accounts_is_locked_out_by_ip(accounts: Accounts) -> None:
     # The client's address as the gateway states it: sealed with the mesh's key (mesh.client_ip).
     client = [client_ip_seal(accounts.settings).seal(f"198.51.100.{uuid.uuid4().int % 250 + 1}")]
-    limit = accounts.settings.login_max_failures_per_ip
+    limit = accounts.deps.config.login_max_failures_per_ip
     for n in range(limit):
         request = auth_pb2.LoginRequest(
             email=f"guess{n}-{uuid.uuid4().hex[:6]}@example.com", password="Wr0ng-pass"
@@ -116,7 +116,7 @@ async def test_a_forwarded_for_header_does_not_change_the_callers_address(accoun
     limit nor locks out the address it names."""
     seal = client_ip_seal(accounts.settings)
     attacker, victim = (f"203.0.113.{uuid.uuid4().int % 250 + 1}", f"198.51.100.{uuid.uuid4().int % 250 + 1}")
-    limit = accounts.settings.login_max_failures_per_ip
+    limit = accounts.deps.config.login_max_failures_per_ip
     for n in range(limit):
         forged = [
             seal.seal(attacker),
@@ -136,7 +136,7 @@ async def test_a_forwarded_for_header_does_not_change_the_callers_address(accoun
 
 async def test_a_successful_login_resets_the_account_counter(accounts: Accounts) -> None:
     registered = await accounts.register()
-    limit = accounts.settings.login_max_failures_per_account
+    limit = accounts.deps.config.login_max_failures_per_account
     for _ in range(limit - 1):
         await fails(
             accounts.stub.Login, auth_pb2.LoginRequest(email=registered.user.email, password="Wr0ng-pass")

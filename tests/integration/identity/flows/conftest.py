@@ -16,8 +16,9 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from identity.config import IdentitySettings
 from identity.tenants.bootstrap import ensure_bootstrap
-from mesh.config import OAuthProviderSettings, Settings
+from mesh.config import Settings
 from mesh.db import create_engine
 from mesh.infra import Infra
 from mesh.migrate import migrate
@@ -66,39 +67,38 @@ def flows_database(infra: Infra) -> Iterator[str]:
 
 
 @pytest_asyncio.fixture(scope="module")
+def flows_config(flows_provider: FakeOAuthProvider) -> IdentitySettings:
+    return IdentitySettings(
+        admin_password=ADMIN_PASSWORD,
+        oauth_providers=provider_settings(flows_provider),
+        oauth_redirect_uris=[CALLBACK],
+        password_reset_url=RESET_PAGE,
+    )
+
+
+@pytest_asyncio.fixture(scope="module")
 async def flows_settings(
     flows_database: str,
-    flows_provider: FakeOAuthProvider,
+    flows_config: IdentitySettings,
     infra: Infra,
     tmp_path_factory: pytest.TempPathFactory,
     settings_factory: Callable[[Path, str, str], Settings],
 ) -> AsyncIterator[Settings]:
-    base = settings_factory(tmp_path_factory.mktemp("flows") / "data", flows_database, infra.redis_url)
-    providers = {
-        k: OAuthProviderSettings.model_validate(v) for k, v in provider_settings(flows_provider).items()
-    }
-    settings = base.model_copy(
-        update={
-            "admin_password": ADMIN_PASSWORD,
-            "oauth_providers": providers,
-            "oauth_redirect_uris": [CALLBACK],
-            "password_reset_url": RESET_PAGE,
-        }
-    )
+    settings = settings_factory(tmp_path_factory.mktemp("flows") / "data", flows_database, infra.redis_url)
     await migrate(settings, ["identity"])
     engine = create_engine(settings, "identity")
     try:
-        await ensure_bootstrap(engine, settings)
+        await ensure_bootstrap(engine, settings, flows_config)
     finally:
         await engine.dispose()
     yield settings
 
 
 @pytest_asyncio.fixture
-async def flows(flows_settings: Settings) -> AsyncIterator[Flows]:
+async def flows(flows_settings: Settings, flows_config: IdentitySettings) -> AsyncIterator[Flows]:
     engine = create_engine(flows_settings, "identity")
     redis = Redis.from_url(flows_settings.redis_url or "")
-    running = await Flows.start(flows_settings, engine, redis)
+    running = await Flows.start(flows_settings, engine, redis, flows_config)
     try:
         yield running
     finally:

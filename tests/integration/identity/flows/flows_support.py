@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity import api, store
 from identity.assembly import close_deps, open_deps
+from identity.config import IdentitySettings
 from identity.deps import IdentityDeps
 from mesh.config import Settings
 from mesh.errors import DomainError, error_from_rpc
@@ -59,7 +60,7 @@ FLOW_TABLES = (
 
 
 def provider_settings(fake: FakeOAuthProvider, **secrets: str) -> dict[str, dict[str, str]]:
-    """``settings.oauth_providers`` for the fake; ``secrets`` overrides a provider's client secret."""
+    """``IdentitySettings.oauth_providers`` for the fake; ``secrets`` overrides a provider's client secret."""
     return {
         provider: {
             "client_id": client_id,
@@ -112,8 +113,10 @@ class Flows:
     stub: identity_pb2_grpc.IdentityServiceStub
 
     @classmethod
-    async def start(cls, settings: Settings, engine: AsyncEngine, redis: Redis) -> Flows:
-        deps = await open_deps(settings, engine, redis)
+    async def start(
+        cls, settings: Settings, engine: AsyncEngine, redis: Redis, config: IdentitySettings
+    ) -> Flows:
+        deps = await open_deps(settings, engine, redis, config)
         server = await start_server(
             "identity", [api.binding(deps)], settings, port=0, metrics_port=-1, verifier=deps.verifier
         )
@@ -140,7 +143,7 @@ class Flows:
 
     async def register_in_new_tenant(self) -> auth_pb2.RegisterResponse:
         """A user of a tenant of its own (made by the super-admin)."""
-        admin = await self.login(self.settings.admin_email, ADMIN_PASSWORD)
+        admin = await self.login(self.deps.config.admin_email, ADMIN_PASSWORD)
         slug = f"t-{uuid.uuid4().hex[:10]}"
         created = await self.stub.CreateTenant(
             tenants_pb2.CreateTenantRequest(

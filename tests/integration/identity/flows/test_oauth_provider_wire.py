@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from identity.config import IdentitySettings
 from identity.domain.oauth import (
     ProviderConfig,
     authorization_url,
@@ -15,7 +16,6 @@ from identity.domain.oauth import (
     provider_config,
 )
 from identity.oauth.providers import OAuthClients
-from mesh.config import load_settings
 from mesh.errors import FailedPrecondition, InvalidArgument, Unavailable
 from tests.fakes.oauth_provider import Callback, FakeOAuthProvider, ProviderUser
 from tests.integration.identity.flows.flows_support import (
@@ -28,7 +28,7 @@ from tests.integration.identity.flows.flows_support import (
 
 
 def config_for(fake: FakeOAuthProvider, provider: str, **secrets: str) -> ProviderConfig:
-    settings = load_settings(_env_file=None, oauth_providers=provider_settings(fake, **secrets))
+    settings = IdentitySettings(_env_file=None, oauth_providers=provider_settings(fake, **secrets))  # type: ignore[arg-type]
     return provider_config(settings, provider)
 
 
@@ -201,8 +201,8 @@ async def test_denied_authorization_comes_back_as_error(oauth_provider: FakeOAut
 
 
 async def test_unreachable_or_broken_provider_is_unavailable(clients: OAuthClients) -> None:
-    settings = load_settings(
-        _env_file=None,
+    settings = IdentitySettings(
+        _env_file=None,  # type: ignore[call-arg]
         oauth_providers={
             "github": {"client_id": "a", "client_secret": "b", "token_url": "http://127.0.0.1:9/x"}
         },

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from identity.config import IdentitySettings, load_identity_settings
 from identity.domain.oauth import (
     ExternalProfile,
     authorization_url,
@@ -17,25 +18,24 @@ from identity.domain.oauth import (
     require_provider_id,
     suggested_username,
 )
-from mesh.config import Settings, load_settings
 from mesh.errors import FailedPrecondition, InvalidArgument
 
 CALLBACK = "https://app.example/oauth/callback"
+GATEWAY = "http://127.0.0.1:8080"
 
 
-def make_settings(**overrides: object) -> Settings:
+def make_settings(**overrides: object) -> IdentitySettings:
     providers = {
         "github": {"client_id": "gh-id", "client_secret": "gh-secret"},
         "google": {"client_id": "g-id", "client_secret": "g-secret", "token_url": "http://127.0.0.1:9/token"},
         "wechat": {"client_id": "wx-id", "client_secret": "wx-secret"},
     }
     values: dict[str, object] = {
-        "_env_file": None,
         "oauth_providers": providers,
         "oauth_redirect_uris": [CALLBACK],
     }
     values.update(overrides)
-    return load_settings(**values)
+    return load_identity_settings(_env_file=None, **values)
 
 
 def query(url: str) -> dict[str, str]:
@@ -78,20 +78,20 @@ def test_unknown_provider_in_settings_is_a_configuration_error() -> None:
 
 def test_redirect_uri_must_be_on_the_allow_list_exactly() -> None:
     settings = make_settings()
-    assert check_redirect_uri(settings, "github", CALLBACK) == CALLBACK
-    assert check_redirect_uri(settings, "github", "") == CALLBACK
+    assert check_redirect_uri(settings, GATEWAY, "github", CALLBACK) == CALLBACK
+    assert check_redirect_uri(settings, GATEWAY, "github", "") == CALLBACK
     for bad in (CALLBACK + "/evil", "https://evil.example/oauth/callback", "javascript:alert(1)"):
         with pytest.raises(InvalidArgument) as info:
-            check_redirect_uri(settings, "github", bad)
+            check_redirect_uri(settings, GATEWAY, "github", bad)
         assert info.value.violations[0].field == "redirect_uri"
 
 
 def test_without_an_allow_list_only_the_gateway_callback_is_allowed() -> None:
     settings = make_settings(oauth_redirect_uris=[])
-    expected = f"{settings.gateway_url}/v1/oauth/google:callback"
-    assert check_redirect_uri(settings, "google", "") == expected
+    expected = f"{GATEWAY}/v1/oauth/google:callback"
+    assert check_redirect_uri(settings, GATEWAY, "google", "") == expected
     with pytest.raises(InvalidArgument):
-        check_redirect_uri(settings, "google", CALLBACK)
+        check_redirect_uri(settings, GATEWAY, "google", CALLBACK)
 
 
 def test_github_url_has_state_scopes_and_s256_challenge() -> None:
