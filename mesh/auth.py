@@ -30,6 +30,7 @@ import grpc.aio
 from google.protobuf import descriptor_pool
 
 from mesh.client_ip import ClientIpSeal, peer_address
+from mesh.dependency_errors import dependency_unavailable
 from mesh.errors import DomainError, Internal, Unauthenticated, abort
 from mesh.handlers import StreamBehavior, UnaryBehavior
 from mesh.interceptors import is_ops_method
@@ -308,7 +309,11 @@ class AuthLayer:
             await abort(context, err, self._service)
         except DomainError as err:
             await abort(context, err, self._service)
-        except Exception:
+        except Exception as exc:
+            unavailable = dependency_unavailable(exc)  # its Redis or database: retryable, not a bug
+            if unavailable is not None:
+                log.warning("token verifier: %s (%s: %s)", unavailable.reason, type(exc).__name__, exc)
+                await abort(context, unavailable, self._service)
             log.exception("token verifier failed")
             await abort(context, Internal("could not verify credentials"), self._service)
 

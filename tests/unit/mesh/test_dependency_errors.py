@@ -3,7 +3,8 @@
 The exceptions are the ones the drivers really raise: a QueuePool that times out, asyncpg's
 refused connect, redis-py's refused connect; "too many connections" is asyncpg's own error
 class wrapped the way SQLAlchemy wraps it. They go through the ErrorLayer every service's
-server uses, and the resulting status through the gateway's HTTP mapping.
+server uses, and the resulting status through the gateway's HTTP mapping; a token verifier
+whose store is down is answered the same way by the AuthLayer.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import QueuePool
 
 from gateway.errors import error_response
+from mesh.auth import AuthLayer, Principal
 from mesh.errors import STATUS_DETAILS_KEY
 from mesh.interceptors import ErrorLayer
 
@@ -145,3 +147,35 @@ async def test_a_bug_or_a_constraint_violation_stays_internal() -> None:
         assert status.code == grpc.StatusCode.INTERNAL.value[0]
         assert reason_and_retry(status) == ("INTERNAL", None)
         assert error_response(status).status_code == 500
+
+
+class AuthContext(FakeContext):
+    """What AuthLayer reads before it verifies: the credential and the peer."""
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", "Bearer a.jwt.token"),)
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:40000"
+
+
+class RedisDownVerifier:
+    """A verifier whose revocation store cannot be reached (a real refused connect)."""
+
+    async def verify(self, token: str) -> Principal:
+        await redis_refused()
+        raise AssertionError("unreachable: the connect is refused")
+
+
+async def test_a_verifier_whose_store_is_down_answers_unavailable() -> None:
+    async def behavior(request: Any, context: Any) -> Any:
+        raise AssertionError("must not run without a principal")
+
+    layer = AuthLayer(RedisDownVerifier(), "analytics")
+    wrapped = layer.unary("/chatmesh.analytics.v1.AnalyticsService/GetUsage", behavior)
+    with pytest.raises(Aborted) as caught:
+        await wrapped(None, AuthContext())
+
+    status = status_pb2.Status.FromString(dict(caught.value.trailing_metadata)[STATUS_DETAILS_KEY])
+    assert status.code == grpc.StatusCode.UNAVAILABLE.value[0]
+    assert reason_and_retry(status) == ("REDIS_UNAVAILABLE", 1.0)
