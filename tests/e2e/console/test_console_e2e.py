@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from gateway.console import CSP, load_assets
 from tests.e2e.console.browser import Page, chromium
@@ -73,10 +74,13 @@ def _answer(page: Page) -> str:
 
 def _sign_up(page: Page, mesh: Mesh) -> str:
     email = f"console-{uuid.uuid4().hex[:8]}@example.com"
-    # Forget the last user's session from a page of the same origin that runs no script.
-    page.driver.get(f"{mesh.gateway}/console/icon.svg")
-    page.driver.execute_script("sessionStorage.clear()")
-    page.driver.get_log("browser")  # drop the /favicon.ico 404 that bare SVG page asks for
+    # A new tab has an empty sessionStorage: the last user's session stays behind in the old one.
+    old = page.driver.current_window_handle
+    page.driver.switch_to.new_window("tab")
+    fresh = page.driver.current_window_handle
+    page.driver.switch_to.window(old)
+    page.driver.close()
+    page.driver.switch_to.window(fresh)
     page.driver.get(f"{mesh.gateway}/console/")
     page.click("#to-signup")
     page.type("#signup-form input[name=email]", email)
@@ -211,9 +215,23 @@ def test_stop_and_reload_mid_answer(page: Page, mesh: Mesh, upstream: FakeLLMUps
     page.screenshot("resumed")
     assert _answer(page) == LONG.text.strip()
 
+    titles = lambda: [a.text for a in page.all(".conv-list a")]  # noqa: E731
+    page.type("#conv-search", "talk")
+    page.until(lambda d: titles() == ["Talk for a while"], "the search hit")
+    page.type("#conv-search", "zebra")
+    page.until(lambda d: page.text(".conv-list") == "Nothing found.", "no search hit")
+    page.css("#conv-search").send_keys(Keys.CONTROL, "a", Keys.BACKSPACE)  # clear() sends no input event
+    page.until(lambda d: titles() == ["Talk for a while"], "the list again")
+
+    page.click("#archive-conversation")
+    page.until(lambda d: page.text(".conv-list") == "No conversations yet.", "the conversation archived")
+    page.click("#show-archived")
+    page.until(lambda d: titles() == ["Talk for a while"], "the archived conversation")
+    page.click(".conv-list a")
+    page.until(lambda d: page.text("#archive-conversation") == "Unarchive", "the archived conversation open")
     page.click("#delete-conversation")
     page.click("#delete-conversation")
-    page.until(lambda d: page.all(".conv-list p.muted"), "the conversation gone from the list")
+    page.until(lambda d: page.text(".conv-list") == "No archived conversations.", "the conversation deleted")
     assert page.severe_console_messages() == []
 
 

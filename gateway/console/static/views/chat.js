@@ -10,7 +10,8 @@ import { readEvents } from "../sse.js";
 import { busy, clearError, showError } from "../ui.js";
 
 const RESUME_KEY = "chatmesh.console.generation";
-const state = { conversationId: "", generationId: "", streaming: false, models: null };
+const state = { conversationId: "", generationId: "", streaming: false, models: null, query: "", archived: false };
+const SEARCH_DELAY_MS = 250;
 
 const textOf = (message) => (message.parts || []).map((p) => p.text || "").join("");
 const isUser = (message) => message.role === "MESSAGE_ROLE_USER";
@@ -42,8 +43,30 @@ export async function renderChat(root, conversationId = "") {
   const stop = h("button", { type: "button", id: "stop", class: "secondary", hidden: true }, "Stop");
   const again = h("button", { type: "button", id: "regenerate", class: "secondary", hidden: true }, "Regenerate");
   const remove = h("button", { type: "button", id: "delete-conversation", class: "secondary danger", hidden: !conversationId }, "Delete");
+  const archive = h("button", { type: "button", id: "archive-conversation", class: "secondary", hidden: !conversationId }, "Archive");
+  const search = h("input", { type: "search", id: "conv-search", placeholder: "Search", "aria-label": "Search conversations", value: state.query });
+  const archived = h("input", { type: "checkbox", id: "show-archived", checked: state.archived });
   const heading = h("h2", { class: "conv-title" }, conversationId ? "" : "New conversation");
-  const view = { log, picker, stop, again, heading, list };
+  const view = { log, picker, stop, again, heading, list, archive };
+  let searching = 0;
+  search.addEventListener("input", () => {
+    clearTimeout(searching);
+    searching = setTimeout(() => {
+      state.query = search.value.trim();
+      fillList(list).catch(showError);
+    }, SEARCH_DELAY_MS);
+  });
+  archived.addEventListener("change", () => {
+    state.archived = archived.checked;
+    fillList(list).catch(showError);
+  });
+  archive.addEventListener("click", () =>
+    busy(archive, async () => {
+      const verb = archive.dataset.archived === "yes" ? "unarchive" : "archive";
+      await api("POST", `/v1/conversations/${encodeURIComponent(state.conversationId)}:${verb}`, {});
+      location.hash = "#/chat";
+    }),
+  );
 
   const composer = h(
     "form",
@@ -58,6 +81,7 @@ export async function renderChat(root, conversationId = "") {
           input.value = "";
           await sendMessage(text, view);
           remove.hidden = false;
+          archive.hidden = false;
         });
       },
     },
@@ -94,9 +118,11 @@ export async function renderChat(root, conversationId = "") {
         { class: "sidebar" },
         h("a", { class: "button", id: "new-chat", href: "#/chat" }, "New chat"),
         h("label", { class: "picker" }, "Model", picker),
+        search,
+        h("label", { class: "check" }, archived, "Show archived"),
         list,
       ),
-      h("section", { class: "conversation" }, h("div", { class: "row spread" }, heading, remove), log, composer),
+      h("section", { class: "conversation" }, h("div", { class: "row spread" }, heading, h("div", { class: "row" }, archive, remove)), log, composer),
     ),
   );
 
@@ -115,9 +141,18 @@ async function fillModels(picker) {
   if (!names.length) mount(picker, h("option", { value: "" }, "no models: an admin adds a channel"));
 }
 
+/** The sidebar: search hits while a query is typed, else the newest conversations (or the archived). */
 async function fillList(list) {
-  const listed = await api("GET", "/v1/conversations?pageSize=50");
-  const items = listed.conversations || [];
+  let items;
+  if (state.query) {
+    const params = new URLSearchParams({ query: state.query, pageSize: "50", includeArchived: String(state.archived) });
+    const found = await api("GET", `/v1/conversations:search?${params}`);
+    const seen = new Set();
+    items = (found.hits || []).map((hit) => hit.conversation).filter((c) => c && !seen.has(c.id) && seen.add(c.id));
+  } else {
+    const listed = await api("GET", `/v1/conversations?pageSize=50&archived=${state.archived}`);
+    items = listed.conversations || [];
+  }
   mount(
     list,
     items.length
@@ -132,7 +167,7 @@ async function fillList(list) {
             ),
           ),
         )
-      : h("p", { class: "muted" }, "No conversations yet."),
+      : h("p", { class: "muted" }, state.query ? "Nothing found." : state.archived ? "No archived conversations." : "No conversations yet."),
   );
 }
 
@@ -144,6 +179,8 @@ async function openConversation(id, view) {
     api("GET", `${base}/messages?view=MESSAGE_VIEW_ALL`),
   ]);
   view.heading.textContent = conversation.title || "Untitled";
+  view.archive.dataset.archived = conversation.archived ? "yes" : "no";
+  view.archive.textContent = conversation.archived ? "Unarchive" : "Archive";
   const model = conversation.settings && conversation.settings.model;
   if (model) view.picker.dataset.conversationModel = model;
   const messages = listed.messages || [];
