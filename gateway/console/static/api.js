@@ -25,7 +25,7 @@ function messageOf(status, body) {
   return `The server answered HTTP ${status}.`;
 }
 
-const session = { access: "", expiresAt: 0, user: null, timer: 0, refreshing: null, listeners: new Set() };
+const session = { access: "", expiresAt: 0, user: null, timer: 0, refreshing: null, listeners: new Set(), inFlight: new Set() };
 
 export function currentUser() {
   return session.user;
@@ -67,10 +67,14 @@ async function send(method, path, body, headers = {}, signal = undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  const call = fetch(path, init);
+  session.inFlight.add(call);
   try {
-    return await fetch(path, init);
+    return await call;
   } catch {
     throw new ApiError(0, null);
+  } finally {
+    session.inFlight.delete(call);
   }
 }
 
@@ -160,6 +164,8 @@ export async function requestPasswordReset(email) {
 
 export async function signOut() {
   const refreshToken = sessionStorage.getItem(REFRESH_KEY) || "";
+  // Let calls already sent get their answers first: revoked under them, they would fail with 401.
+  await Promise.allSettled([...session.inFlight]);
   try {
     if (session.access) await send("POST", "/v1/auth:logout", { refreshToken });
   } finally {

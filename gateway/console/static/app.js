@@ -7,6 +7,7 @@ import { canAdminister, renderAdmin } from "./views/admin.js";
 import { renderAuth } from "./views/auth.js";
 import { renderChat } from "./views/chat.js";
 import { renderInbox, watchUnread } from "./views/inbox.js";
+import { renderKnowledge } from "./views/knowledge.js";
 
 const root = document.getElementById("app");
 const nav = document.getElementById("nav");
@@ -27,6 +28,7 @@ async function render() {
   try {
     if (view === "account") await renderAccount(root);
     else if (view === "inbox") await renderInbox(root);
+    else if (view === "knowledge") await renderKnowledge(root);
     else if (view === "admin" && admin) await renderAdmin(root);
     else await renderChat(root, id);
   } catch (err) {

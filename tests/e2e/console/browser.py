@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -61,7 +62,9 @@ class Page:
         return list(self.driver.find_elements(By.CSS_SELECTOR, selector))
 
     def until(self, condition: Callable[[webdriver.Chrome], T | bool | None], what: str) -> T:
-        wait = WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=0.05)
+        # The views re-render lists after each change: an element read mid-swap is stale, not absent.
+        stale = [StaleElementReferenceException]
+        wait = WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=0.05, ignored_exceptions=stale)
         try:
             return wait.until(condition, message=f"waited {WAIT_SECONDS}s for {what}")  # type: ignore[arg-type]
         except Exception:

@@ -235,7 +235,7 @@ def test_stop_and_reload_mid_answer(page: Page, mesh: Mesh, upstream: FakeLLMUps
     assert page.severe_console_messages() == []
 
 
-def test_admin_page_only_for_those_allowed(page: Page, mesh: Mesh) -> None:
+def test_admin_page_only_for_those_allowed(page: Page, mesh: Mesh, tmp_path: Path) -> None:
     _sign_up(page, mesh)
     assert not page.all("#nav-admin:not([hidden])")
 
@@ -259,6 +259,17 @@ def test_admin_page_only_for_those_allowed(page: Page, mesh: Mesh) -> None:
     page.click(f"#channels {second} .toggle-channel")
     page.until(lambda d: "manually disabled" in page.text(f"#channels {second}"), "the channel disabled")
     page.screenshot("admin-channels")
+
+    page.click('a[data-nav="knowledge"]')
+    page.type("#kb-name", "Handbook")
+    page.click("#create-kb")
+    page.until(lambda d: [e.text for e in page.all(".kb-name")] == ["Handbook"], "the knowledge base")
+    notes = tmp_path / "vacation.md"
+    notes.write_text("# Vacation\n\nEveryone gets 25 days of paid vacation a year.\n")
+    page.driver.find_element(By.CSS_SELECTOR, ".kb .kb-file").send_keys(str(notes))
+    page.click(".kb .kb-upload")
+    page.until(lambda d: [e.text for e in page.all(".kb .doc-name")] == ["vacation.md"], "the document")
+    page.screenshot("knowledge")
     assert page.severe_console_messages() == []
 
 
