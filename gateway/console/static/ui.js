@@ -1,4 +1,7 @@
-// What every view shares: the error banner and a button that is busy while its action runs.
+// What every view shares: the error banner, a button that is busy while its action runs, and
+// the one-field "name it and create" form.
+
+import { h } from "./dom.js";
 
 const banner = () => document.getElementById("error");
 
@@ -25,4 +28,18 @@ export async function busy(button, action) {
   } finally {
     button.disabled = false;
   }
+}
+
+/** A one-line form: a required text field and a submit button; ``action(value)`` runs busy. */
+export function nameForm({ inputId, buttonId, label, placeholder, button, maxlength, action }) {
+  const field = h("input", { id: inputId, name: "name", required: true, maxlength, placeholder, "aria-label": label });
+  const submit = h("button", { type: "submit", id: buttonId }, button);
+  const onsubmit = (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      await action(field.value.trim());
+      field.value = "";
+    });
+  };
+  return h("form", { class: "row", onsubmit }, field, submit);
 }

@@ -2,7 +2,7 @@
 
 import { api, currentUser } from "../api.js";
 import { h, mount, when } from "../dom.js";
-import { busy, clearError, showError } from "../ui.js";
+import { busy, clearError, nameForm, showError } from "../ui.js";
 
 const STATUS = (s) => (s || "").replace("API_KEY_STATUS_", "").toLowerCase() || "unknown";
 
@@ -11,26 +11,19 @@ export async function renderAccount(root) {
   const user = currentUser() || {};
   const keys = h("div", { id: "api-keys" }, h("p", { class: "muted" }, "Loading…"));
   const created = h("div", { id: "new-secret", class: "secret", hidden: true });
-  const name = h("input", { id: "key-name", name: "name", required: true, maxlength: "100", placeholder: "laptop", "aria-label": "Key name" });
-  const create = h("button", { type: "submit", id: "create-key" }, "Create key");
-
-  const form = h(
-    "form",
-    {
-      class: "row",
-      onsubmit: (event) => {
-        event.preventDefault();
-        busy(create, async () => {
-          const answer = await api("POST", "/v1/api-keys", { name: name.value.trim() });
-          name.value = "";
-          showSecret(created, answer.secret);
-          await fillKeys(keys);
-        });
-      },
+  const form = nameForm({
+    inputId: "key-name",
+    buttonId: "create-key",
+    label: "Key name",
+    placeholder: "laptop",
+    button: "Create key",
+    maxlength: "100",
+    action: async (name) => {
+      const answer = await api("POST", "/v1/api-keys", { name });
+      showSecret(created, answer.secret);
+      await fillKeys(keys);
     },
-    name,
-    create,
-  );
+  });
 
   mount(
     root,

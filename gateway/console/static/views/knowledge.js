@@ -3,31 +3,25 @@
 
 import { api } from "../api.js";
 import { h, mount } from "../dom.js";
-import { busy, clearError, showError } from "../ui.js";
+import { busy, clearError, nameForm, showError } from "../ui.js";
 
 const word = (value) => (value || "").replace("DOCUMENT_STATUS_", "").toLowerCase();
 
 export async function renderKnowledge(root) {
   clearError();
   const list = h("div", { id: "knowledge-bases" }, h("p", { class: "muted" }, "Loading…"));
-  const name = h("input", { id: "kb-name", required: true, maxlength: "200", placeholder: "Handbook", "aria-label": "Knowledge base name" });
-  const create = h("button", { type: "submit", id: "create-kb" }, "Create");
-  const form = h(
-    "form",
-    {
-      class: "row",
-      onsubmit: (event) => {
-        event.preventDefault();
-        busy(create, async () => {
-          await api("POST", "/v1/knowledge-bases", { name: name.value.trim() });
-          name.value = "";
-          await fill(list);
-        });
-      },
+  const form = nameForm({
+    inputId: "kb-name",
+    buttonId: "create-kb",
+    label: "Knowledge base name",
+    placeholder: "Handbook",
+    button: "Create",
+    maxlength: "200",
+    action: async (name) => {
+      await api("POST", "/v1/knowledge-bases", { name });
+      await fill(list);
     },
-    name,
-    create,
-  );
+  });
   mount(root, h("div", { class: "page" }, h("section", { class: "card" }, h("h1", {}, "Knowledge bases"), form, list)));
   await fill(list).catch(showError);
 }
