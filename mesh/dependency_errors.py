@@ -20,7 +20,7 @@ import sqlalchemy.exc
 
 from mesh.errors import Unavailable
 
-__all__ = ["DEPENDENCY_RETRY_AFTER", "dependency_unavailable"]
+__all__ = ["DEPENDENCY_RETRY_AFTER", "causes", "dependency_unavailable"]
 
 # Long enough for a pool to free a connection or a restarted server to accept again.
 DEPENDENCY_RETRY_AFTER = 1.0
@@ -31,7 +31,7 @@ _UNAVAILABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
 _CHAIN_DEPTH = 4
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
+def causes(exc: BaseException) -> list[BaseException]:
     """``exc``, its ``orig`` (SQLAlchemy) and its causes, without loops."""
     seen: list[BaseException] = []
     pending: list[BaseException | None] = [exc]
@@ -56,7 +56,7 @@ def _database_down(exc: BaseException) -> bool:
 
 def dependency_unavailable(exc: BaseException) -> Unavailable | None:
     """UNAVAILABLE (with a retry delay) if ``exc`` says Postgres or Redis cannot serve now, else None."""
-    for cause in _causes(exc):
+    for cause in causes(exc):
         if isinstance(cause, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
             return Unavailable(
                 "the cache of this service is unavailable; retry shortly",
@@ -69,7 +69,7 @@ def dependency_unavailable(exc: BaseException) -> Unavailable | None:
                 DEPENDENCY_RETRY_AFTER,
                 reason="DATABASE_UNAVAILABLE",
             )
-    if any(isinstance(cause, builtins.ConnectionError) for cause in _causes(exc)):
+    if any(isinstance(cause, builtins.ConnectionError) for cause in causes(exc)):
         # asyncpg's connect raises the socket's ConnectionRefusedError as is (nothing wraps it)
         return Unavailable(
             "a dependency of this service refused the connection; retry shortly",

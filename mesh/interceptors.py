@@ -24,6 +24,7 @@ import grpc.aio
 from mesh.dependency_errors import dependency_unavailable
 from mesh.errors import DomainError, Internal, Unavailable, Unimplemented, abort
 from mesh.handlers import Context, StreamBehavior, UnaryBehavior
+from mesh.rejected_values import rejected_value
 from mesh.telemetry.logging import (
     LogSampling,
     current_request_id,
@@ -261,5 +262,9 @@ def _domain_error(exc: Exception, method: str) -> DomainError:
     if unavailable is not None:
         error_log.warning("%s: %s (%s: %s)", method, unavailable.reason, type(exc).__name__, exc)
         return unavailable
+    rejected = rejected_value(exc)
+    if rejected is not None:
+        error_log.warning("%s: %s (%s: %s)", method, rejected.reason, type(exc).__name__, exc)
+        return rejected
     error_log.exception("%s raised an unexpected %s", method, type(exc).__name__)
     return Internal(f"internal error (request_id={current_request_id()})")
