@@ -72,9 +72,9 @@ class Maintenance:
             log.info(
                 "analytics maintenance",
                 extra={
-                    "created": [str(d) for d in report.created],
-                    "dropped": [str(d) for d in report.dropped],
-                    "deleted": report.deleted,
+                    "partitions_created": [str(d) for d in report.created],
+                    "partitions_dropped": [str(d) for d in report.dropped],
+                    "rows_deleted": report.deleted,
                 },
             )
         return report
