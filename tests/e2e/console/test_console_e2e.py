@@ -301,3 +301,20 @@ def test_markdown_is_escaped_before_the_subset_is_applied(page: Page, mesh: Mesh
         "<pre><code>&lt;b&gt;kept&lt;/b&gt; **not bold**</code></pre>"
         "<p>after <strong>bold</strong> and <code>&lt;i&gt;</code></p>"
     )
+
+
+def test_fits_a_phone_screen(page: Page, mesh: Mesh) -> None:
+    _sign_up(page, mesh)
+    page.driver.set_window_size(390, 844)
+    try:
+        for nav in ("chat", "account", "knowledge", "inbox"):
+            page.click(f'a[data-nav="{nav}"]')
+            page.until(lambda d: "Loading" not in page.text("main"), f"the {nav} page loaded")
+            overflow = page.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            page.screenshot(f"phone-{nav}")
+            assert overflow <= 0, f"the {nav} page scrolls sideways by {overflow}px on a phone"
+    finally:
+        page.driver.set_window_size(1280, 900)
+    assert page.severe_console_messages() == []
