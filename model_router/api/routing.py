@@ -22,9 +22,9 @@ from mesh.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument,
 from mesh.invalidation import publish
 from mesh.paging import decode_offset, encode_offset, page_size
 from model_router.domain.routing_rules import RuleSpec, validate_rule
-from model_router.routing.cache import RULES_CHANGED
 from model_router.routing.messages import apply_update, etag_of, rule_message, spec_from_message, update_paths
 from model_router.store import routing_rules as rule_store
+from model_router.store.routing_rules import RULES_CHANGED
 
 if TYPE_CHECKING:
     from model_router.deps import ModelRouterDeps

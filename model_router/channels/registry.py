@@ -34,13 +34,12 @@ from model_router.health.tester import ChannelTester
 from model_router.health.tracker import ChannelHealth
 from model_router.relay import upstream_client
 from model_router.store import channels as channel_store
-from model_router.store.channels import CHANNEL_KEY_CONTEXT, routable_channel
+from model_router.store.channels import CHANNEL_KEY_CONTEXT, CHANNELS_CHANGED, routable_channel
 
 __all__ = ["CHANNELS_CHANGED", "ChannelRegistry", "RegistrySnapshot"]
 
 log = logging.getLogger(__name__)
 
-CHANNELS_CHANGED = "model_router:channels:changed"
 DEFAULT_RELOAD_SECONDS = 2.0
 
 

@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from mesh.invalidation import RefreshLoop
 from model_router.domain.routing_rules import RouteResolution, RuleIndex, RuleSpec
 from model_router.store import routing_rules as rule_store
+from model_router.store.routing_rules import RULES_CHANGED
 
 __all__ = ["DEFAULT_RELOAD_SECONDS", "RULES_CHANGED", "RoutingRules"]
 
 log = logging.getLogger(__name__)
 
-RULES_CHANGED = "model_router:routing_rules:changed"
 DEFAULT_RELOAD_SECONDS = 2.0
 
 

@@ -4,6 +4,6 @@ One module per thing stored: ``channels`` (channels and their keys, rows as doma
 ``health`` (transitions and channel tests), ``routing_rules``, ``reservations`` (the quota
 engine's statements), ``quota_accounts`` (accounts and ledger), ``prices`` (prices, their
 history, group multipliers) and ``usage_records`` (records and their outbox events).
-model_router keeps no Redis keys: it only publishes and listens on the invalidation channels
-of mesh.invalidation (``CHANNELS_CHANGED``, ``RULES_CHANGED``).
+Its only Redis names are the pub/sub channels of mesh.invalidation an admin change publishes
+on (``channels.CHANNELS_CHANGED``, ``routing_rules.RULES_CHANGED``); it keeps no Redis keys.
 """

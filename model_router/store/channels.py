@@ -29,6 +29,8 @@ from model_router.store.tables import channel_keys, channels
 # Authenticated context of channel key ciphertexts and fingerprints (mesh.secrets.SecretBox).
 CHANNEL_KEY_CONTEXT = b"model_router.channel_key"
 _SEED_LOCK = 0x6D_72_5F_73_65_65_64  # "mr_seed"
+# Redis pub/sub channel (mesh.invalidation) an admin change publishes on after its commit.
+CHANNELS_CHANGED = "model_router:channels:changed"
 
 # Abilities are stored as ``{"<model or pattern>": {"streaming": true, "max_context_tokens": 128000}}``;
 # absent keys mean unknown.
@@ -228,7 +230,7 @@ async def list_channels(
     return [dict(r._mapping) for r in rows], int(total)
 
 
-def _usable_key() -> Any:
+def usable_key() -> Any:
     """Active keys, and keys whose cool-down is over."""
     return (channel_keys.c.status == "active") | (
         (channel_keys.c.status == "cooling_down") & (channel_keys.c.cooldown_until <= func.now())
@@ -241,7 +243,7 @@ async def key_counts(
     """(stored, usable now) keys per channel."""
     if not channel_ids:
         return {}
-    usable = _usable_key()
+    usable = usable_key()
     rows = await conn.execute(
         select(
             channel_keys.c.channel_id,
@@ -331,7 +333,7 @@ async def routing_fingerprint(conn: AsyncConnection) -> tuple[Any, ...]:
     chans = (await conn.execute(select(func.count(), func.max(channels.c.updated_at)))).one()
     keys = (
         await conn.execute(
-            select(func.count(), func.max(channel_keys.c.updated_at), func.count().filter(_usable_key()))
+            select(func.count(), func.max(channel_keys.c.updated_at), func.count().filter(usable_key()))
         )
     ).one()
     return (*chans, *keys)
@@ -339,11 +341,18 @@ async def routing_fingerprint(conn: AsyncConnection) -> tuple[Any, ...]:
 
 async def routable_rows(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Enabled channels and their keys usable now (active, or cool-down over)."""
-    rows = await conn.execute(select(channels).where(channels.c.status == "enabled"))
+    return await rows_with_usable_keys(conn, "enabled")
+
+
+async def rows_with_usable_keys(
+    conn: AsyncConnection, status: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Channels in ``status`` and their keys usable now, oldest key first."""
+    rows = await conn.execute(select(channels).where(channels.c.status == status))
     keys = await conn.execute(
         select(channel_keys.c.id, channel_keys.c.channel_id, channel_keys.c.key_ciphertext)
         .join(channels, channels.c.id == channel_keys.c.channel_id)
-        .where(channels.c.status == "enabled", _usable_key())
+        .where(channels.c.status == status, usable_key())
         .order_by(channel_keys.c.created_at, channel_keys.c.id)
     )
     return [dict(r._mapping) for r in rows], [dict(r._mapping) for r in keys]

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from model_router.store.channels import rows_with_usable_keys, usable_key
 from model_router.store.tables import channel_health_events, channel_keys, channel_tests, channels
 
 __all__ = [
@@ -141,24 +142,11 @@ async def last_test(conn: AsyncConnection, channel_id: uuid.UUID) -> dict[str, A
     return None if row is None else dict(row._mapping)
 
 
-def _usable_key() -> Any:
-    return (channel_keys.c.status == "active") | (
-        (channel_keys.c.status == "cooling_down") & (channel_keys.c.cooldown_until <= func.now())
-    )
-
-
 async def auto_disabled_rows(
     conn: AsyncConnection,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Auto-disabled channels (the prober's to recover) and their keys usable now."""
-    rows = await conn.execute(select(channels).where(channels.c.status == "auto_disabled"))
-    keys = await conn.execute(
-        select(channel_keys.c.id, channel_keys.c.channel_id, channel_keys.c.key_ciphertext)
-        .join(channels, channels.c.id == channel_keys.c.channel_id)
-        .where(channels.c.status == "auto_disabled", _usable_key())
-        .order_by(channel_keys.c.created_at, channel_keys.c.id)
-    )
-    return [dict(r._mapping) for r in rows], [dict(r._mapping) for r in keys]
+    return await rows_with_usable_keys(conn, "auto_disabled")
 
 
 async def channel_with_keys(
@@ -168,7 +156,7 @@ async def channel_with_keys(
     row = (await conn.execute(select(channels).where(channels.c.id == channel_id))).one_or_none()
     if row is None:
         return None, []
-    which = channel_keys.c.id == key_id if key_id is not None else _usable_key()
+    which = channel_keys.c.id == key_id if key_id is not None else usable_key()
     keys = await conn.execute(
         select(channel_keys.c.id, channel_keys.c.channel_id, channel_keys.c.key_ciphertext)
         .where(channel_keys.c.channel_id == channel_id, which)

@@ -20,7 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from model_router.domain.routing_rules import RouteArmSpec, RuleSpec
 from model_router.store.tables import routing_rules
 
+# Redis pub/sub channel (mesh.invalidation) an admin change publishes on after its commit.
+RULES_CHANGED = "model_router:routing_rules:changed"
+
 __all__ = [
+    "RULES_CHANGED",
     "create_rule",
     "delete_rule",
     "fingerprint",
