@@ -29,12 +29,12 @@ $(BUF): package.json package-lock.json
 
 # The web console's browser tests drive Debian's chromium through chromium-driver; installed with
 # apt only when missing (CI runs as root; elsewhere sudo is used).
-browser:
+browser: ## install Debian's chromium + chromium-driver for the console's browser tests (only if missing)
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
-setup: $(STAMP) $(BUF) browser ## create .venv and install chatmesh with its dev tools, the buf CLI and chromium for the browser tests (idempotent)
+setup: $(STAMP) $(BUF) ## create .venv and install chatmesh with its dev tools and the buf CLI (idempotent)
 
 run: setup ## start embedded Postgres+Redis, migrate, and run all seven services and the gateway
 	$(PY) -m mesh up
@@ -45,7 +45,7 @@ status: setup ## print the health of every running service
 migrate: setup ## run every service's Alembic migrations (embedded Postgres unless CHATMESH_DATABASE_URL is set)
 	$(PY) -m mesh migrate
 
-test: setup proto-check lint-proto ## check the contracts and run unit, integration and end-to-end tests
+test: setup browser proto-check lint-proto ## check the contracts and run unit, integration and end-to-end tests
 	$(PYTEST) tests
 
 test-unit: setup ## unit tests only
@@ -54,7 +54,7 @@ test-unit: setup ## unit tests only
 test-integration: setup ## integration tests (embedded Postgres/Redis, real gRPC)
 	$(PYTEST) tests/integration
 
-test-e2e: setup ## end-to-end tests: the whole mesh as processes, spoken to over HTTP and gRPC
+test-e2e: setup browser ## end-to-end tests: the whole mesh as processes, spoken to over HTTP and gRPC
 	$(PYTEST) tests/e2e
 
 proto: setup ## regenerate gen/ from proto/ (grpcio-tools, with .pyi stubs)
