@@ -39,7 +39,7 @@ from tests.fakes.llm_upstream import FakeLLMUpstream
 from tests.fakes.threaded import serving
 from tests.support.mesh_process import Mesh, MeshRun, make_mesh
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 AUTH_HOOKS = Path(__file__).with_name("fuzz_auth.py")
@@ -48,12 +48,15 @@ ADMIN_PASSWORD = "Fuzz-admin-Passw0rd!"
 USER_PASSWORD = "Fuzz-user-Passw0rd!"
 MODEL = "gpt-4o-mini"
 SEED = 20261206
-RUN_TIMEOUT_SECONDS = 420
+RUN_TIMEOUT_SECONDS = 600
 # Examples per operation and run: enough to reach past validation, small enough for 2 cores.
 MAX_EXAMPLES = 5
 # Share of the calls made with a valid credential that may end in 401 (the user) or 401/403 (the admin).
 MAX_REFUSED_SHARE = 0.10
 # Every operation that ends (or may end) the caller's own credential or account.
+# Subscriptions that never end (the gateway's SSE heartbeats keep any read timeout from firing):
+# schemathesis reads a body to its end, so these are only opened, checked and closed (last test).
+ENDLESS_STREAMS = ("NotificationService_Subscribe", "AnalyticsService_StreamLiveStats")
 REVOKES_OWN_CREDENTIAL = (
     "IdentityService_Logout",
     "IdentityService_LogoutAll",
@@ -69,7 +72,34 @@ REVOKES_OWN_CREDENTIAL = (
 # Failures found by this test in code other helpers own, not fixed yet: operation id -> owner.
 # Each still fails the run if its failure is not of the recorded kind; entries that stop failing
 # are reported so they can be removed.
-KNOWN_FAILURES_OWNED_ELSEWHERE: dict[str, str] = {}
+_ANALYTICS_STALLS = (
+    "analytics (issue 14, being built; not sec-infra): its RPCs stall past the gateway's 10 s deadline "
+    "under the fuzz load and answer 504 (seen 2026-12-06 04:21-04:29 on every one below)"
+)
+KNOWN_FAILURES_OWNED_ELSEWHERE: dict[str, str] = dict.fromkeys(
+    (
+        "AnalyticsService_CreateAlertRule",
+        "AnalyticsService_CreateBudget",
+        "AnalyticsService_CreateReport",
+        "AnalyticsService_DeleteAlertRule",
+        "AnalyticsService_DeleteBudget",
+        "AnalyticsService_DeleteReport",
+        "AnalyticsService_DownloadReport",
+        "AnalyticsService_GetAlertRule",
+        "AnalyticsService_GetBudget",
+        "AnalyticsService_GetDashboard",
+        "AnalyticsService_GetReport",
+        "AnalyticsService_GetUsage",
+        "AnalyticsService_ListAlertEvents",
+        "AnalyticsService_ListAlertRules",
+        "AnalyticsService_ListBudgets",
+        "AnalyticsService_ListReports",
+        "AnalyticsService_UpdateAlertRule",
+    ),
+    _ANALYTICS_STALLS,
+)
+# The only failures tolerated on those operations: the stall itself. Anything else still fails.
+KNOWN_FAILURE_KINDS = ("server error 504", "no answer")
 _JWT_BEARER = re.compile(r"^Bearer eyJ[\w-]*\.[\w-]+\.[\w-]+$")
 
 
@@ -111,6 +141,8 @@ class Fuzzed:
     outputs: dict[str, str] = field(default_factory=dict)
     selected: dict[str, set[str]] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
+    gateway: str = ""
+    logins: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def called(self, run: str) -> set[str]:
         return {op.id for e in self.exchanges if e.run == run and (op := self.operation_of(e)) is not None}
@@ -245,17 +277,20 @@ def _register_user(gateway: str) -> tuple[str, str]:
 def fuzzed(fuzz_mesh: tuple[Mesh, MeshRun], tmp_path_factory: pytest.TempPathFactory) -> Fuzzed:
     gateway = fuzz_mesh[0].gateway
     document = httpx.get(f"{gateway}/openapi.json", timeout=30).json()
-    result = Fuzzed(_operations(document), logs=fuzz_mesh[1].lines)
-    every = {op.id for op in result.operations}
+    result = Fuzzed(_operations(document), logs=fuzz_mesh[1].lines, gateway=gateway)
+    every = {op.id for op in result.operations} - set(ENDLESS_STREAMS)
     revoking_ops = set(REVOKES_OWN_CREDENTIAL)
     revoking = "^(" + "|".join(REVOKES_OWN_CREDENTIAL) + ")$"
+    endless = "^(" + "|".join(ENDLESS_STREAMS) + ")$"
+    not_in_main_runs = "^(" + "|".join((*REVOKES_OWN_CREDENTIAL, *ENDLESS_STREAMS)) + ")$"
     user = _register_user(gateway)
     admin = (ADMIN_EMAIL, ADMIN_PASSWORD)
+    result.logins = {"user": user, "admin": admin}
     workdir = tmp_path_factory.mktemp("schemathesis")
     plan: list[tuple[str, tuple[str, str] | None, str, str]] = [
-        ("anonymous", None, "", ""),
-        ("user", user, "", revoking),
-        ("admin", admin, "", revoking),
+        ("anonymous", None, "", endless),
+        ("user", user, "", not_in_main_runs),
+        ("admin", admin, "", not_in_main_runs),
         ("user-revoking", user, revoking, ""),
         ("admin-revoking", admin, revoking, ""),
     ]
@@ -299,7 +334,12 @@ def test_no_server_error_and_no_undocumented_status(fuzzed: Fuzzed) -> None:
                 f"{why}: {exchange.describe()}"
                 + "".join(f"\n    log: {line}" for line in fuzzed.log_lines(exchange))
             )
-    unexpected = {op: found for op, found in failures.items() if op not in KNOWN_FAILURES_OWNED_ELSEWHERE}
+    unexpected = {
+        op: found
+        for op, found in failures.items()
+        if op not in KNOWN_FAILURES_OWNED_ELSEWHERE
+        or not all(f.startswith(KNOWN_FAILURE_KINDS) for f in found)
+    }
     report = "\n".join(
         f"{op} ({len(found)}x):\n  " + "\n  ".join(found[:3]) for op, found in sorted(unexpected.items())
     )
@@ -312,8 +352,9 @@ def test_no_server_error_and_no_undocumented_status(fuzzed: Fuzzed) -> None:
 def test_every_operation_was_called_in_every_run(fuzzed: Fuzzed) -> None:
     missing = {}
     for run, selected in fuzzed.selected.items():
-        if selected - fuzzed.called(run):
-            missing[run] = sorted(selected - fuzzed.called(run))
+        uncalled = selected - fuzzed.called(run) - set(KNOWN_FAILURES_OWNED_ELSEWHERE)
+        if uncalled:
+            missing[run] = sorted(uncalled)
     outputs = "\n".join(fuzzed.outputs[run][-3000:] for run in missing)
     assert not missing, f"operations schemathesis never called: {missing}\n{outputs}"
 
@@ -354,3 +395,22 @@ def test_operations_that_need_a_credential_serve_no_anonymous_caller(fuzzed: Fuz
         if exchange.run == "anonymous" and op is not None and not op.public and exchange.status < 400:
             served.append(exchange.describe())
     assert not served, "served without a credential:\n" + "\n".join(served[:20])
+
+
+@pytest.mark.parametrize("who", ["anonymous", "user", "admin"])
+def test_endless_streams_open_with_a_documented_status(fuzzed: Fuzzed, who: str) -> None:
+    headers = {}
+    if who != "anonymous":
+        email, password = fuzzed.logins[who]
+        login = httpx.post(
+            f"{fuzzed.gateway}/v1/auth:login", json={"email": email, "password": password}, timeout=30
+        )
+        assert login.status_code == 200, login.text
+        headers["authorization"] = f"Bearer {login.json()['accessToken']}"
+    for op in (op for op in fuzzed.operations if op.id in ENDLESS_STREAMS):
+        path = op.pattern.pattern.replace("\\", "")
+        with httpx.stream(op.method, f"{fuzzed.gateway}{path}", headers=headers, timeout=30) as answer:
+            status = answer.status_code  # the headers are enough: the body never ends
+        assert str(status) in op.statuses and (status < 500 or status == 501), f"{who} {op.id}: {status}"
+        if who == "anonymous":
+            assert status == 401, f"{op.id} served an anonymous caller: {status}"
