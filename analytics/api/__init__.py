@@ -19,7 +19,7 @@ __all__ = ["SERVICE_NAME", "AnalyticsServicer", "binding"]
 
 SERVICE_NAME: str = analytics_pb2.DESCRIPTOR.services_by_name["AnalyticsService"].full_name
 
-_Unbuilt = unimplemented(analytics_pb2_grpc.AnalyticsServiceServicer, issue="issue 14")
+_Unbuilt = unimplemented(analytics_pb2_grpc.AnalyticsServiceServicer, issue="no mixin serves it")
 
 
 class AnalyticsServicer(

@@ -1,8 +1,8 @@
 """conversation's gRPC servicer: one class assembled from per-area mixins.
 
-Each mixin overrides the RPCs it builds (conversations, messages, sharing, export,
-search: conv-core; generation: conv-stream); whatever none of them overrides answers
-UNIMPLEMENTED through the sanctioned stub base. Mixins reach their dependencies via
+Each mixin overrides the RPCs of one area (conversations, messages, sharing, export,
+search, generation); whatever none of them overrides answers UNIMPLEMENTED through the
+sanctioned stub base. Mixins reach their dependencies via
 ``self.deps``, which `conversation/assembly.py` builds.
 """
 
@@ -23,7 +23,7 @@ __all__ = ["SERVICE_NAME", "ConversationServicer", "binding"]
 
 SERVICE_NAME: str = conversation_pb2.DESCRIPTOR.services_by_name["ConversationService"].full_name
 
-_Unbuilt = unimplemented(conversation_pb2_grpc.ConversationServiceServicer, issue="issue 6")
+_Unbuilt = unimplemented(conversation_pb2_grpc.ConversationServiceServicer, issue="no mixin serves it")
 
 
 class ConversationServicer(

@@ -18,7 +18,7 @@ __all__ = ["SERVICE_NAME", "KnowledgeServicer", "binding"]
 
 SERVICE_NAME: str = knowledge_pb2.DESCRIPTOR.services_by_name["KnowledgeService"].full_name
 
-_Unbuilt = unimplemented(knowledge_pb2_grpc.KnowledgeServiceServicer, issue="issue 11")
+_Unbuilt = unimplemented(knowledge_pb2_grpc.KnowledgeServiceServicer, issue="no mixin serves it")
 
 
 class KnowledgeServicer(

@@ -16,7 +16,7 @@ __all__ = ["SERVICE_NAME", "NotificationServicer", "binding"]
 
 SERVICE_NAME: str = notification_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name
 
-_Unbuilt = unimplemented(notification_pb2_grpc.NotificationServiceServicer, issue="issue 13")
+_Unbuilt = unimplemented(notification_pb2_grpc.NotificationServiceServicer, issue="no mixin serves it")
 
 
 class NotificationServicer(
