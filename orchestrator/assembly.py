@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from mesh.clients import ServiceClients
 from mesh.config import Settings
 from mesh.db import session_factory
-from orchestrator.agents.store import AgentStore
 from orchestrator.config import OrchestratorSettings
 from orchestrator.deps import OrchestratorDeps
 from orchestrator.generation.runtime import GenerationRuntime
+from orchestrator.store.agents import AgentStore
 from orchestrator.tools.setup import build_tool_registry
 
 __all__ = ["close_deps", "open_deps"]

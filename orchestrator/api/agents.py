@@ -20,7 +20,6 @@ from mesh.authz import require
 from mesh.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, PermissionDenied
 from mesh.key_limits import require_model
 from mesh.paging import decode_offset, encode_offset, page_size
-from orchestrator.agents import store
 from orchestrator.agents.messages import (
     VISIBILITY_FROM_PROTO,
     agent_message,
@@ -31,6 +30,7 @@ from orchestrator.agents.messages import (
     update_paths,
 )
 from orchestrator.agents.validation import validate_agent
+from orchestrator.store import agents as store
 
 if TYPE_CHECKING:
     import uuid

@@ -17,12 +17,12 @@ from chatmesh.orchestrator.v1 import generation_pb2
 
 from mesh.auth import current_principal
 from mesh.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, Unavailable
-from orchestrator.generation import store
 from orchestrator.generation.access import read_scope, turn_owner
 from orchestrator.generation.events import EventSink
 from orchestrator.generation.records import to_generation
 from orchestrator.generation.runner import Turn, TurnIdentity
 from orchestrator.generation.runtime import GenerationRuntime
+from orchestrator.store import generations as store
 
 if TYPE_CHECKING:
     from orchestrator.deps import OrchestratorDeps

@@ -20,7 +20,7 @@ from mesh.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from mesh.paging import decode_offset, encode_offset, page_size
 from orchestrator.api.agents import caller
 from orchestrator.config import stdio_policy
-from orchestrator.tools import mcp_store
+from orchestrator.store import mcp_servers as mcp_store
 from orchestrator.tools.mcp_catalog import McpCatalog
 from orchestrator.tools.mcp_servers import (
     apply_update,

@@ -9,7 +9,7 @@ from typing import Any
 from chatmesh.orchestrator.v1 import generation_pb2
 from google.protobuf import duration_pb2, json_format, timestamp_pb2
 
-from orchestrator.generation.store import GenerationRow
+from orchestrator.store.generations import GenerationRow
 
 __all__ = ["to_generation", "tool_calls_json", "usage_from_json", "usage_json"]
 

@@ -22,13 +22,13 @@ from chatmesh.orchestrator.v1 import generation_pb2
 
 from mesh.errors import DomainError, Internal, Unavailable
 from orchestrator.deps import OrchestratorDeps
-from orchestrator.generation import store
 from orchestrator.generation.events import EventSink, duration
 from orchestrator.generation.model_step import StepResult, add_usage, stream_step
 from orchestrator.generation.preparation import PreparedTurn, prepare_turn
 from orchestrator.generation.records import tool_calls_json, usage_json
 from orchestrator.generation.runtime import GenerationRuntime, LiveTurn
 from orchestrator.generation.tool_calls import assistant_message, reject_calls, run_tool_calls, tool_message
+from orchestrator.store import generations as store
 from orchestrator.tools.knowledge import attached_knowledge_bases
 
 __all__ = ["GenerationCancelled", "Turn", "TurnIdentity"]

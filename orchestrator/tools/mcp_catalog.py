@@ -23,7 +23,8 @@ from jsonschema.exceptions import SchemaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mesh.secrets import SecretBox, SecretDecryptError
-from orchestrator.tools import mcp_client, mcp_store
+from orchestrator.store import mcp_servers as mcp_store
+from orchestrator.tools import mcp_client
 from orchestrator.tools.errors import ToolError
 from orchestrator.tools.mcp_client import McpServerConfig, McpToolInfo
 from orchestrator.tools.registry import ToolEntry, make_validator

@@ -27,10 +27,7 @@ import knowledge.store.tables
 import mesh.migrate
 import model_router.store.tables
 import notification.store.tables
-import orchestrator.agents.store
-import orchestrator.generation.store
-import orchestrator.schema
-import orchestrator.tools.mcp_store
+import orchestrator.store.tables
 from mesh.config import SERVICES, Settings
 from mesh.db import create_engine
 from mesh.migrate import alembic_config, main, migrate, new_revision
@@ -121,12 +118,7 @@ def _diff(connection: Connection, metadata: MetaData, schema: str) -> list[objec
 
 
 # Importing a service's table modules registers every table on its one MetaData.
-REGISTERED = (
-    conversation.store.generations,
-    orchestrator.agents.store,
-    orchestrator.generation.store,
-    orchestrator.tools.mcp_store,
-)
+REGISTERED = (conversation.store.generations,)
 
 
 @pytest.mark.parametrize(
@@ -135,7 +127,7 @@ REGISTERED = (
         ("identity", identity.store.metadata),
         ("model_router", model_router.store.tables.metadata),
         ("conversation", conversation.store.tables.metadata),
-        ("orchestrator", orchestrator.schema.metadata),
+        ("orchestrator", orchestrator.store.tables.metadata),
         ("analytics", analytics.store.tables.metadata),
         ("notification", notification.store.tables.metadata),
         ("knowledge", knowledge.store.tables.metadata),

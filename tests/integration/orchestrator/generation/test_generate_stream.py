@@ -11,7 +11,7 @@ import pytest
 from chatmesh.orchestrator.v1 import generation_pb2
 
 from mesh.config import Settings
-from orchestrator.generation import store
+from orchestrator.store import generations as store
 from tests.fakes.llm_upstream import Failure, FakeReply
 from tests.integration.orchestrator.generation.orch_gen_harness import (
     OrchestratorMesh,

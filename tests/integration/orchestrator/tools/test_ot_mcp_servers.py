@@ -14,7 +14,7 @@ from google.rpc import error_details_pb2
 from sqlalchemy import select, update
 
 from mesh.errors import parse_rpc_error
-from orchestrator.tools.mcp_store import mcp_servers
+from orchestrator.store.mcp_servers import mcp_servers
 from tests.fakes.mcp_server import STDIO_SCRIPT, serve_http
 from tests.integration.orchestrator.tools.ot_harness import ADMIN, ALICE, CAROL, OTHER_ADMIN, Orchestrator
 

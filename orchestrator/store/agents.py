@@ -1,4 +1,4 @@
-"""The ``orchestrator.agents`` table and :class:`AgentStore`, which the turn runner reads agents from.
+"""Agent queries (table in tables.py) and :class:`AgentStore`, which the turn runner reads agents from.
 
 Nothing is cached: a turn reads the agent when it starts, so an update applies from
 the next turn on every instance. ``version`` counts updates and backs the etag.
@@ -12,27 +12,18 @@ from typing import Any
 
 from chatmesh.orchestrator.v1 import agents_pb2
 from sqlalchemy import (
-    ARRAY,
-    Column,
-    DateTime,
-    Integer,
-    Table,
-    Text,
-    UniqueConstraint,
     delete,
     func,
     insert,
     or_,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mesh.errors import NotFound
 from orchestrator.agents.messages import agent_message
-from orchestrator.schema import metadata
+from orchestrator.store.tables import agents
 
 __all__ = [
     "AgentFilter",
@@ -46,29 +37,6 @@ __all__ = [
     "parse_agent_id",
     "patch_agent",
 ]
-
-
-agents = Table(
-    "agents",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", Text, nullable=False),
-    Column("owner_user_id", Text, nullable=False, server_default=""),
-    Column("name", Text, nullable=False),
-    Column("description", Text, nullable=False, server_default=""),
-    Column("system_prompt_template", Text, nullable=False, server_default=""),
-    Column("template_variables", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("model", Text, nullable=False, server_default=""),
-    Column("parameters", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("tools", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    Column("knowledge_base_ids", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    Column("max_tool_steps", Integer, nullable=True),
-    Column("visibility", Text, nullable=False, server_default="private"),
-    Column("version", Integer, nullable=False, server_default=text("1")),
-    Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("update_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("tenant_id", "name"),
-)
 
 
 def parse_agent_id(value: str) -> uuid.UUID | None:

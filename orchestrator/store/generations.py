@@ -1,4 +1,4 @@
-"""The generations table: one status record per turn, written as the turn moves through its states.
+"""Generation queries (table in tables.py): one status record per turn, updated as it moves on.
 
 Claiming an id is atomic across instances: the insert succeeds for a new id or for one
 whose earlier turn has finished (a retry), and does nothing for an id that is still
@@ -14,25 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    SmallInteger,
-    Table,
-    Text,
     and_,
     or_,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mesh.errors import FieldViolation, InvalidArgument
-from orchestrator.schema import metadata
+from orchestrator.store.tables import generations
 
 __all__ = [
     "LIVE_STATES",
@@ -45,34 +36,6 @@ __all__ = [
     "update_row",
 ]
 
-
-generations = Table(
-    "generations",
-    metadata,
-    Column("id", Text, primary_key=True),
-    Column("tenant_id", Text, nullable=False),
-    Column("user_id", Text, nullable=False, server_default=""),
-    Column("conversation_id", Text, nullable=False, server_default=""),
-    Column("message_id", Text, nullable=False, server_default=""),
-    Column("request_id", Text, nullable=False, server_default=""),
-    Column("instance_id", Text, nullable=False, server_default=""),
-    Column("state", SmallInteger, nullable=False),
-    Column("priority", SmallInteger, nullable=False),
-    Column("model", Text, nullable=False, server_default=""),
-    Column("finish_reason", SmallInteger, nullable=False, server_default="0"),
-    Column("usage", JSONB, nullable=False),
-    Column("tool_calls", JSONB, nullable=False),
-    Column("error_reason", Text, nullable=False, server_default=""),
-    Column("error_message", Text, nullable=False, server_default=""),
-    Column("ttft_ms", Integer, nullable=True),
-    Column("latency_ms", Integer, nullable=True),
-    Column("create_time", DateTime(timezone=True), nullable=False),
-    Column("start_time", DateTime(timezone=True), nullable=True),
-    Column("end_time", DateTime(timezone=True), nullable=True),
-    Index("ix_generations_tenant_created", "tenant_id", "create_time", "id"),
-    Index("ix_generations_conversation", "conversation_id", "create_time"),
-    Index("ix_generations_live", "state", postgresql_where=text("state IN (1, 2)")),
-)
 
 # GenerationState values of turns not finished yet (QUEUED, RUNNING).
 LIVE_STATES = (1, 2)

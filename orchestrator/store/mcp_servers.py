@@ -1,4 +1,4 @@
-"""The ``orchestrator.mcp_servers`` table: per-tenant MCP server settings, secrets encrypted at rest.
+"""MCP server queries (table in tables.py): per-tenant server settings, secrets encrypted at rest.
 
 ``env`` (stdio) and ``headers`` (streamable HTTP) may carry credentials, so each is
 stored as one SecretBox ciphertext of its JSON, bound to its column by the context.
@@ -13,27 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    Table,
-    Text,
-    UniqueConstraint,
     delete,
     func,
     insert,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mesh.secrets import SecretBox
-from orchestrator.schema import metadata
+from orchestrator.store.tables import mcp_servers
 from orchestrator.tools.mcp_client import McpServerConfig
 
 __all__ = [
@@ -55,30 +44,6 @@ __all__ = [
 
 ENV_CONTEXT = b"orchestrator.mcp_server.env"
 HEADERS_CONTEXT = b"orchestrator.mcp_server.headers"
-
-
-mcp_servers = Table(
-    "mcp_servers",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", Text, nullable=False),
-    Column("name", Text, nullable=False),
-    Column("transport", Text, nullable=False),
-    Column("command", Text, nullable=False, server_default=""),
-    Column("args", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    Column("env_ciphertext", LargeBinary, nullable=True),
-    Column("url", Text, nullable=False, server_default=""),
-    Column("headers_ciphertext", LargeBinary, nullable=True),
-    Column("allowed_tools", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    Column("enabled", Boolean, nullable=False, server_default=text("true")),
-    Column("timeout_ms", Integer, nullable=False, server_default=text("30000")),
-    Column("state", Text, nullable=False, server_default="unspecified"),
-    Column("state_message", Text, nullable=False, server_default=""),
-    Column("tool_count", Integer, nullable=False, server_default=text("0")),
-    Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("update_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("tenant_id", "name"),
-)
 
 
 def _seal(box: SecretBox, mapping: Mapping[str, str], context: bytes) -> bytes | None:
