@@ -1,8 +1,7 @@
 """Process-wide state of the turns this instance runs: slots, live turns, cross-instance cancel.
 
-A Cancel that arrives on another instance is published on a Redis channel; every
-instance listens and cancels the turn if it runs it. Pub/sub only reaches connected
-listeners, which is fine here: a turn lives only as long as its instance's connection.
+A Cancel that arrives on another instance is published on a Redis channel (store/cancels.py);
+every instance listens and cancels the turn if it runs it.
 """
 
 from __future__ import annotations
@@ -14,18 +13,17 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from mesh.invalidation import InvalidationListener, publish
+from mesh.invalidation import InvalidationListener
 from orchestrator.config import OrchestratorSettings
-from orchestrator.generation.leases import Lease, TurnLeases
 from orchestrator.generation.limiter import InstanceLimiter
-from orchestrator.generation.liveness import InstanceHeartbeat
 from orchestrator.generation.turn_limits import over_limit, turn_limits
+from orchestrator.store.cancels import CANCEL_CHANNEL, parse_cancel, publish_cancel
+from orchestrator.store.instances import InstanceHeartbeat
+from orchestrator.store.turn_leases import Lease, TurnLeases
 
-__all__ = ["CANCEL_CHANNEL", "GenerationRuntime", "LiveTurn"]
+__all__ = ["GenerationRuntime", "LiveTurn"]
 
 log = logging.getLogger(__name__)
-
-CANCEL_CHANNEL = "orchestrator:generation-cancel"
 
 
 @dataclass
@@ -142,11 +140,11 @@ class GenerationRuntime:
         turn = self._turns.get(generation_id)
         if turn is not None:
             return turn.cancel(reason)
-        await publish(self._redis, CANCEL_CHANNEL, f"{generation_id}\n{reason}")
+        await publish_cancel(self._redis, generation_id, reason)
         return False
 
     def _on_remote_cancel(self, message: str) -> None:
-        generation_id, _, reason = message.partition("\n")
+        generation_id, reason = parse_cancel(message)
         turn = self._turns.get(generation_id)
         if turn is not None:
             log.info("cancelling generation for another instance", extra={"generation_id": generation_id})
