@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 
 from mesh.discovery import Endpoint, grpc_service_name
+from tests.support.eventually import eventually as poll
 
 SERVICE = "identity"
 PROBE = "chatmesh.test.v1.Probe"
@@ -70,10 +71,5 @@ async def eventually(
     condition: Callable[[], Awaitable[bool]], *, within: float = 5.0, what: str = "condition"
 ) -> float:
     """Poll ``condition`` until true; return when that happened (``time.monotonic``)."""
-    deadline = time.monotonic() + within
-    while True:
-        if await condition():
-            return time.monotonic()
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not hold within {within}s")
-        await asyncio.sleep(0.05)
+    await poll(condition, within=within, what=what)
+    return time.monotonic()

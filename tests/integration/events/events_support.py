@@ -10,7 +10,7 @@ other's streams.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,14 +98,3 @@ class Recorder:
         if self.fail is not None and self.fail(envelope, self.calls[envelope.id]):
             raise RuntimeError(f"handler refused {envelope.id} (call {self.calls[envelope.id]})")
         self.seen.append(envelope)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
-) -> None:
-    """Poll ``check`` until it holds; fail the test with ``what`` after ``within`` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.02)

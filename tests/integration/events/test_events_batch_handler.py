@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from mesh.events import EventConsumer, EventEnvelope, OutboxRelay
-from tests.integration.events.events_support import Bus, entries, eventually
+from tests.integration.events.events_support import Bus, entries
+from tests.support.eventually import eventually
 
 
 class BatchRecorder:

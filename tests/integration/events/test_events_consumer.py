@@ -10,7 +10,8 @@ from typing import Any
 from chatmesh.events.v1.identity_events_pb2 import UserRegistered
 
 from mesh.events import EventConsumer, EventEnvelope, OutboxRelay, unpack
-from tests.integration.events.events_support import Bus, Recorder, entries, eventually
+from tests.integration.events.events_support import Bus, Recorder, entries
+from tests.support.eventually import eventually
 
 
 def _consumer(

@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 from mesh.embedded.common import free_port
 from mesh.events import EventConsumer, OutboxRelay
 from mesh.infra import EmbeddedRedis
-from tests.integration.events.events_support import Bus, Recorder, eventually
+from tests.integration.events.events_support import Bus, Recorder
+from tests.support.eventually import eventually
 
 
 @pytest_asyncio.fixture

@@ -9,7 +9,8 @@ from chatmesh.events.v1.identity_events_pb2 import UserRegistered
 from sqlalchemy import func, select, update
 
 from mesh.events import EventEnvelope, OutboxRelay, PublishFailed, unpack
-from tests.integration.events.events_support import Bus, Entry, entries, eventually
+from tests.integration.events.events_support import Bus, Entry, entries
+from tests.support.eventually import eventually
 
 
 async def _entries(bus: Bus) -> list[Entry]:

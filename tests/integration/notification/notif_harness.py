@@ -8,7 +8,6 @@ envelope to ``events:identity``).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from notification import api
 from notification.assembly import Running, close_deps, open_deps
 from notification.config import NotificationSettings
 from notification.store import outbox
+from tests.support.eventually import eventually as poll
 
 ALICE_ID = "11111111-1111-1111-1111-111111111111"
 BOB_ID = "22222222-2222-2222-2222-222222222222"
@@ -151,11 +151,4 @@ async def settled(service: Service, notification_id: str) -> Any:
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, seconds: float = 20.0) -> Any:
     """Poll ``check`` until it returns something truthy (work done by background consumers)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {seconds}s (last: {result!r})")
-        await asyncio.sleep(0.05)
+    return await poll(check, within=seconds)

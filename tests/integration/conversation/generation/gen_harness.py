@@ -39,6 +39,7 @@ from mesh.discovery import make_discovery
 from mesh.server import RunningServer, start_server
 from tests.fakes.orchestrator_fake import FakeOrchestrator, Script
 from tests.integration.conversation.conv_harness import ALICE, PRINCIPALS, StandInVerifier, install_rbac
+from tests.support.eventually import eventually as poll
 
 __all__ = ["ALICE", "Chat", "close_chat", "collect", "open_chat"]
 
@@ -164,9 +165,4 @@ def text_of(events: list[messages_pb2.GenerationEvent]) -> str:
 
 async def eventually(check: Callable[[], Any], seconds: float = TIMEOUT) -> Any:
     """Poll an async ``check`` until it returns something truthy."""
-    async with asyncio.timeout(seconds):
-        while True:
-            value = await check()
-            if value:
-                return value
-            await asyncio.sleep(0.05)
+    return await poll(check, within=seconds)

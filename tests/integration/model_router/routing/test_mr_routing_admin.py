@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -16,6 +14,7 @@ from model_router.routing import RouteResolution, RoutingRules
 from model_router.routing.messages import spec_from_message
 from model_router.store import routing_rules as rule_store
 from tests.integration.model_router.harness import ADMIN, USER, Router
+from tests.support.eventually import eventually
 
 
 def split_rule(name: str = "chat default split", alias: str = "chat-default") -> routing_pb2.RoutingRule:
@@ -46,13 +45,6 @@ def violations(error: grpc.aio.AioRpcError) -> set[str]:
 def rules_of(router: Router) -> RoutingRules:
     assert router.deps.routing is not None
     return router.deps.routing
-
-
-async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def test_crud_round_trip(router: Router) -> None:
@@ -165,7 +157,9 @@ async def test_changes_reach_every_instance(router: Router, other_instance: Rout
         )
     ).routing_rule
     assert here.resolve("chat-default", "t1", "u1").rule_id == created.id  # reloaded before answering
-    await eventually(lambda: other_instance.resolve("chat-default", "t1", "u1").rule_id == created.id)
+    await eventually(
+        within=5.0, check=lambda: other_instance.resolve("chat-default", "t1", "u1").rule_id == created.id
+    )
     assert other_instance.resolve("chat-default", "t1", "u1") == here.resolve("chat-default", "t1", "u1")
     await router.stub.UpdateRoutingRule(
         routing_pb2.UpdateRoutingRuleRequest(
@@ -175,7 +169,9 @@ async def test_changes_reach_every_instance(router: Router, other_instance: Rout
         ),
         metadata=ADMIN,
     )
-    await eventually(lambda: other_instance.resolve("chat-default", "t1", "u1").rule_id == "")
+    await eventually(
+        within=5.0, check=lambda: other_instance.resolve("chat-default", "t1", "u1").rule_id == ""
+    )
 
 
 async def test_periodic_reload_catches_a_missed_announcement(router: Router) -> None:
@@ -183,4 +179,6 @@ async def test_periodic_reload_catches_a_missed_announcement(router: Router) -> 
     here = rules_of(router)
     async with router.deps.engine.begin() as conn:
         row = await rule_store.create_rule(conn, rule_store.rule_values(spec_from_message(split_rule())))
-    await eventually(lambda: here.resolve("chat-default", "t1", "u1").rule_id == str(row["id"]))
+    await eventually(
+        within=5.0, check=lambda: here.resolve("chat-default", "t1", "u1").rule_id == str(row["id"])
+    )
