@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import Figures, Report, start_server_process
+from bench.harness import Figures, Report, percentile, start_server_process
 from tests.support.mesh_process import make_mesh
 
 FIRST_TOKEN_S = 0.05
@@ -115,8 +115,8 @@ async def _level(subject: str, calls: list[object], concurrency: int, requests: 
         subject=subject,
         concurrency=concurrency,
         requests=len(latencies),
-        p50_ms=latencies[len(latencies) // 2] * 1000,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
         rps=len(latencies) / elapsed,
     )
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import statistics
 import tempfile
 import time
 import uuid
@@ -34,7 +33,7 @@ from chatmesh.events.v1.usage_events_pb2 import UsageRecorded
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bench.harness import Figures, Report, measure, peak_rss_mb
+from bench.harness import Figures, Report, measure, peak_rss_mb, percentile
 from mesh.config import load_settings
 from mesh.db import create_engine, outbox_table, service_metadata, session_factory
 from mesh.embedded.common import free_port
@@ -236,8 +235,8 @@ async def _burst(subject: str, path: OutboxPath | RawPath, report: Report) -> No
             subject=f"{subject} burst",
             concurrency=BURST_PRODUCERS,
             requests=len(latencies),
-            p50_ms=statistics.median(latencies) * 1000,
-            p99_ms=latencies[int(len(latencies) * 0.99)] * 1000,
+            p50_ms=percentile(latencies, 0.5) * 1000,
+            p99_ms=percentile(latencies, 0.99) * 1000,
             rps=len(latencies) / elapsed,
         )
     )

@@ -31,7 +31,7 @@ import psutil
 from chatmesh.conversation.v1 import conversation_pb2_grpc, messages_pb2
 from chatmesh.identity.v1 import identity_pb2_grpc, users_pb2
 
-from bench.harness import Figures, Report, measure, peak_rss_mb, start_server_process
+from bench.harness import Figures, Report, measure, peak_rss_mb, percentile, start_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ((1, 1500), (16, 4000), (64, 6000))
@@ -256,7 +256,7 @@ async def _held_streams(report: Report, port: int, gateway: psutil.Process) -> N
     bursts = sum(1 for g in gaps if g < HEARTBEAT_SECONDS / 2)
     gaps = sorted(g for g in gaps if g >= HEARTBEAT_SECONDS / 2)
     silent = sum(1 for g in gaps if g > HEARTBEAT_SECONDS * 2)
-    p99 = gaps[int(len(gaps) * 0.99)] if gaps else float("nan")
+    p99 = percentile(gaps, 0.99)
     verdict = "meets" if rss < TARGET_STREAMS_RSS_MB else "MISSES"
     report.notes.append(
         f"  {len(opened)} SSE streams held on one gateway process (opened in {took:.1f} s): gateway RSS "
@@ -266,7 +266,7 @@ async def _held_streams(report: Report, port: int, gateway: psutil.Process) -> N
     report.notes.append(f"  streams the gateway still served 3 s after their clients left: {left_open}")
     report.notes.append(
         f"  heartbeats every {HEARTBEAT_SECONDS:.1f} s: {len(gaps)} gaps seen, "
-        f"P50 {gaps[len(gaps) // 2]:.2f} s, "
+        f"P50 {percentile(gaps, 0.5):.2f} s, "
         f"P99 {p99:.2f} s, max {gaps[-1]:.2f} s, {silent} gaps over twice the interval "
         f"({bursts} shorter gaps left out: pings queued while the client was busy)"
         if gaps

@@ -25,7 +25,6 @@ import asyncio
 import base64
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,15 @@ import grpc
 from chatmesh.identity.v1 import auth_pb2, identity_pb2_grpc
 from redis.asyncio import Redis
 
-from bench.harness import Figures, Report, announce_and_wait, measure, peak_rss_mb, start_server_process
+from bench.harness import (
+    Figures,
+    Report,
+    announce_and_wait,
+    measure,
+    peak_rss_mb,
+    percentile,
+    start_server_process,
+)
 from identity.domain.passwords import hash_password, verify_password
 from identity.domain.tokens import SigningKey, TokenPolicy, encode_token, generate_signing_key, new_claims
 from mesh.auth_jwt import VERIFIED_MEMO_SIZE, JwtVerifier
@@ -226,8 +233,7 @@ async def _seed(settings: Settings) -> None:
 
 
 def _p95(latencies: list[float]) -> float:
-    ordered = sorted(latencies)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+    return percentile(latencies, 0.95) * 1000
 
 
 async def _timed(call: Callable[[], Awaitable[object]], concurrency: int, requests: int) -> list[float]:
@@ -247,14 +253,13 @@ async def _timed(call: Callable[[], Awaitable[object]], concurrency: int, reques
 
 
 def _row(subject: str, concurrency: int, latencies: list[float], elapsed: float) -> Figures:
-    ordered = sorted(latencies)
     return Figures(
         subject=subject,
         concurrency=concurrency,
-        requests=len(ordered),
-        p50_ms=statistics.median(ordered) * 1000,
-        p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-        rps=len(ordered) / elapsed,
+        requests=len(latencies),
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        rps=len(latencies) / elapsed,
     )
 
 

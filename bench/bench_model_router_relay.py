@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import Figures, Report, peak_rss_mb, start_server_process
+from bench.harness import Figures, Report, peak_rss_mb, percentile, start_server_process
 from bench.litellm_env import ensure_litellm
 from bench.relay_compare_servers import API_KEY
 
@@ -81,12 +80,7 @@ class Samples:
 
 
 def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    if q == 0.5:
-        return statistics.median(ordered) * 1000
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+    return percentile(values, q) * 1000
 
 
 async def _load(subject: Subject, concurrency: int, requests: int) -> Samples:

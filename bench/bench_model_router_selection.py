@@ -20,11 +20,10 @@ over 400 models and 5 groups, each serving 1-3 exact models, one in ten also a
 from __future__ import annotations
 
 import random
-import statistics
 import time
 from collections.abc import Callable
 
-from bench.harness import Figures, Report, peak_rss_mb
+from bench.harness import Figures, Report, peak_rss_mb, percentile
 from bench.selection_baseline import select_linear
 from model_router.config import ModelRouterSettings
 from model_router.domain.channels import RoutableChannel
@@ -86,8 +85,8 @@ def _time(subject: str, calls: int, call: Callable[[int], object]) -> Figures:
         subject=subject,
         concurrency=1,
         requests=calls,
-        p50_ms=statistics.median(latencies) * 1000,
-        p99_ms=latencies[min(calls - 1, int(calls * 0.99))] * 1000,
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
         rps=calls / elapsed,
     )
 

@@ -28,7 +28,7 @@ import aiosmtplib
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select, text
 
-from bench.harness import Figures, Report, peak_rss_mb
+from bench.harness import Figures, Report, peak_rss_mb, percentile
 from mesh.config import Settings, load_settings
 from mesh.db import create_engine
 from mesh.embedded.common import free_port
@@ -166,8 +166,8 @@ async def _smtp_floor(sink: SmtpSink) -> Figures:
         "email: direct aiosmtplib",
         WORKERS,
         EMAILS,
-        latencies[len(latencies) // 2] * 1000,
-        latencies[int(len(latencies) * 0.99)] * 1000,
+        percentile(latencies, 0.5) * 1000,
+        percentile(latencies, 0.99) * 1000,
         EMAILS / elapsed,
     )
 

@@ -24,7 +24,7 @@ from chatmesh.notification.v1 import notification_pb2_grpc
 from chatmesh.notification.v1 import notifications_pb2 as pb
 
 from bench.bench_notification import TENANT, _close, _stores
-from bench.harness import Figures, Report, peak_rss_mb
+from bench.harness import Figures, Report, peak_rss_mb, percentile
 from mesh.auth import Principal, current_principal
 from mesh.db import create_engine
 from mesh.events import OutboxRelay
@@ -95,8 +95,8 @@ def _figures(subject: str, latencies: list[float]) -> Figures:
         subject,
         len(latencies),
         len(latencies),
-        latencies[len(latencies) // 2] * 1000,
-        latencies[int(len(latencies) * 0.99)] * 1000,
+        percentile(latencies, 0.5) * 1000,
+        percentile(latencies, 0.99) * 1000,
         len(latencies) / latencies[-1],
     )
 

@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,10 +86,25 @@ async def measure(
         subject=subject,
         concurrency=concurrency,
         requests=len(latencies),
-        p50_ms=statistics.median(latencies) * 1000,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
         rps=len(latencies) / elapsed,
     )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (in any order, same unit out); NaN when there are none.
+
+    One definition for every bench, so P50s of two benches compare: P50 is the median (the mean
+    of the two middle values for an even count), any other quantile the nearest rank
+    ``sorted[int(n * q)]``, clamped to the largest value.
+    """
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    if q == 0.5:
+        return statistics.median(ordered)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 def peak_rss_mb() -> float:
