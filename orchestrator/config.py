@@ -1,7 +1,6 @@
 """orchestrator's own knobs (env prefix ``CHATMESH_ORCHESTRATOR_``), all with working defaults.
 
 Kept apart from mesh.config so the service's tuning does not touch the shared settings.
-orch-tools may add its fields at the end of the class.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ __all__ = ["OrchestratorSettings", "load_orchestrator_settings", "stdio_policy"]
 class OrchestratorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHATMESH_ORCHESTRATOR_", extra="ignore")
 
-    # Fairness (turn-limits): chat turns one user / one tenant may run at once across every
+    # Fairness: chat turns one user / one tenant may run at once across every
     # instance (Redis leases); 0 = unlimited. A turn over a limit is refused with
     # RESOURCE_EXHAUSTED + RetryInfo + QuotaFailure (HTTP 429 + Retry-After at the gateway).
     user_concurrency: int = Field(default=4, ge=0)
@@ -46,7 +45,7 @@ class OrchestratorSettings(BaseSettings):
     default_model: str = "gpt-4o-mini"
     # Locale for {{locale}} when the request gives none.
     default_locale: str = "en"
-    # orch-tools: hosts http_fetch may reach ("example.com" or "*.example.com"); empty turns it off.
+    # Hosts http_fetch may reach ("example.com" or "*.example.com"); empty turns it off.
     # A host on a private or loopback address must be listed by that address itself ("127.0.0.1").
     http_fetch_allowed_domains: list[str] = Field(default_factory=list)
     # Response bytes http_fetch reads at most, and seconds it waits.

@@ -1,8 +1,8 @@
 """What orchestrator's servicer mixins need, built once by `orchestrator/assembly.py` (or by a test).
 
-Areas may add fields for what they need (one line each, with a default when they can)
-and construct them in assembly.open_deps. ``tools`` and ``agents`` are filled by orch-tools;
-while they are None, turns naming tools or an agent fail with FAILED_PRECONDITION.
+A feature adds a field for what it needs (one line, with a default when it can) and
+constructs it in assembly.open_deps. While ``tools`` or ``agents`` is None (a test that
+does not need them), turns naming tools or an agent fail with FAILED_PRECONDITION.
 """
 
 from __future__ import annotations
@@ -30,6 +30,6 @@ class OrchestratorDeps:
     redis: Redis | None
     clients: ServiceClients | None
     config: OrchestratorSettings = field(default_factory=OrchestratorSettings)
-    tools: ToolRegistryLike | None = None  # orch-tools: orchestrator.tools.registry.ToolRegistry
-    agents: AgentLookup | None = None  # orch-tools: orchestrator.agents store
-    runtime: GenerationRuntime | None = None  # orch-gen: queue, running turns, cross-instance cancel
+    tools: ToolRegistryLike | None = None  # orchestrator.tools.registry.ToolRegistry
+    agents: AgentLookup | None = None  # orchestrator.store.agents.AgentStore
+    runtime: GenerationRuntime | None = None  # queue, running turns, cross-instance cancel

@@ -1,4 +1,4 @@
-"""Generate, Cancel, GetGeneration and ListGenerations (orch-gen).
+"""Generate, Cancel, GetGeneration and ListGenerations.
 
 Generate claims the generation id (ALREADY_EXISTS while a turn with that id is live
 anywhere), starts the turn in its own task and relays its events. The caller leaving the
@@ -79,7 +79,7 @@ class GenerationApi:
         try:
             priority = _PRIORITIES[request.priority]
             background = priority == generation_pb2.GENERATION_PRIORITY_BACKGROUND
-            await runtime.admit(live, user_id, background)  # turn-limits: before anything is written
+            await runtime.admit(live, user_id, background)  # turn limits: before anything is written
             claim = {
                 "id": request.generation_id,
                 "tenant_id": tenant_id,

@@ -1,6 +1,6 @@
 """The interfaces the turn runner drives, so it does not depend on how they are built.
 
-orch-tools' ``orchestrator.tools.registry.ToolRegistry`` and ``orchestrator.agents`` store
+``orchestrator.tools.registry.ToolRegistry`` and ``orchestrator.store.agents.AgentStore``
 satisfy these structurally; tests pass small fakes.
 """
 
@@ -47,7 +47,7 @@ class ToolRegistryLike(Protocol):
         name: str,
         arguments_json: str,
         *,
-        timeout: float,  # noqa: ASYNC109 - the registry bounds each call itself (orch-tools' interface)
+        timeout: float,  # noqa: ASYNC109 - the registry bounds each call itself (its interface)
     ) -> ToolOutcomeLike:
         """Runs one call; tool faults come back as an outcome, never as an exception."""
         ...

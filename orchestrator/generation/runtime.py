@@ -36,7 +36,7 @@ class LiveTurn:
     cancel_reason: str = ""
     cancel_requested: bool = False
     queue_seq: int | None = None  # set while waiting for a slot (InstanceLimiter.queue_position)
-    lease: Lease | None = None  # its place in its user's and tenant's counts (turn-limits)
+    lease: Lease | None = None  # its place in its user's and tenant's counts (turn limits)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
     def cancel(self, reason: str) -> bool:
