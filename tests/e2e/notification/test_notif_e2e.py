@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.fakes.smtp_sink import SmtpSink
+from tests.support.eventually import eventually_sync
 from tests.support.mesh_process import Mesh, MeshRun, make_mesh
 
 pytestmark = pytest.mark.e2e
@@ -59,13 +60,10 @@ def http(mesh: Mesh) -> Iterator[httpx.Client]:
 
 
 def _wait_for_subject(smtp: SmtpSink, address: str, subject: str, seconds: float = 60.0) -> EmailMessage:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for mail in smtp.to(address):
-            if mail["Subject"] == subject:
-                return mail
-        time.sleep(0.1)
-    raise AssertionError(f"no {subject!r} for {address}: {[m['Subject'] for m in smtp.to(address)]}")
+    def arrived() -> EmailMessage | None:
+        return next((mail for mail in smtp.to(address) if mail["Subject"] == subject), None)
+
+    return eventually_sync(arrived, within=seconds, what=f"{subject!r} mailed to {address}", interval=0.1)
 
 
 def _register(http: httpx.Client) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -24,14 +23,13 @@ from tests.integration.model_router.harness import (
     close_router,
     open_router,
 )
+from tests.support.eventually import eventually
 
 
 async def _eventually(condition: Callable[[], bool], within: float) -> float:
+    """Seconds until ``condition`` held (polled by the shared helper)."""
     started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > within:
-            raise AssertionError(f"not true within {within} s")
-        await asyncio.sleep(0.02)
+    await eventually(condition, within=within, interval=0.02)
     return time.monotonic() - started
 
 
