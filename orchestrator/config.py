@@ -8,8 +8,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator.generation.turn_limits import TenantTurnLimits
-from orchestrator.tools.stdio_policy import StdioPolicy
+from orchestrator.domain.stdio_policy import StdioPolicy
+from orchestrator.domain.turn_limits import TenantTurnLimits
 
 __all__ = ["OrchestratorSettings", "load_orchestrator_settings", "stdio_policy"]
 

@@ -29,7 +29,7 @@ from orchestrator.agents.messages import (
     etag_of,
     update_paths,
 )
-from orchestrator.agents.validation import validate_agent
+from orchestrator.domain.agents import validate_agent
 from orchestrator.store import agents as store
 
 if TYPE_CHECKING:

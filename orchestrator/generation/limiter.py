@@ -7,7 +7,7 @@ the queue. The queue is bounded in length and in time: a turn that would make it
 than ``queue_limit``, or that waits more than ``queue_seconds``, is shed with
 RESOURCE_EXHAUSTED and a RetryInfo, so overload shows as a clear, retryable refusal rather
 than latency growing silently. Fairness between tenants and users is not this class's job
-(see turn_limits.py and leases.py).
+(see domain/turn_limits.py and store/turn_leases.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from orchestrator.generation.turn_limits import shed
+from orchestrator.domain.turn_limits import shed
 
 __all__ = ["InstanceLimiter"]
 

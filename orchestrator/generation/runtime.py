@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 
 from mesh.invalidation import InvalidationListener
 from orchestrator.config import OrchestratorSettings
+from orchestrator.domain.turn_limits import over_limit, turn_limits
 from orchestrator.generation.limiter import InstanceLimiter
-from orchestrator.generation.turn_limits import over_limit, turn_limits
 from orchestrator.store.cancels import CANCEL_CHANNEL, parse_cancel, publish_cancel
 from orchestrator.store.instances import InstanceHeartbeat
 from orchestrator.store.turn_leases import Lease, TurnLeases

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from mesh.tasks import cancel_and_wait
-from orchestrator.generation.turn_limits import TurnLimits
+from orchestrator.domain.turn_limits import TurnLimits
 
 __all__ = ["Lease", "TurnLeases"]
 

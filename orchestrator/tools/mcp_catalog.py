@@ -23,12 +23,12 @@ from jsonschema.exceptions import SchemaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mesh.secrets import SecretBox, SecretDecryptError
+from orchestrator.domain.stdio_policy import StdioPolicy
 from orchestrator.store import mcp_servers as mcp_store
 from orchestrator.tools import mcp_client
 from orchestrator.tools.errors import ToolError
 from orchestrator.tools.mcp_client import McpServerConfig, McpToolInfo
 from orchestrator.tools.registry import ToolEntry, make_validator
-from orchestrator.tools.stdio_policy import StdioPolicy
 
 __all__ = ["LISTING_TIMEOUT_SECONDS", "SEPARATOR", "McpCatalog", "tool_name"]
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mesh.safe_fetch import FetchPolicy, FetchRefused, httpx2_transport
+from orchestrator.domain.stdio_policy import StdioPolicy
 from orchestrator.tools.errors import ToolError
-from orchestrator.tools.stdio_policy import StdioPolicy
 
 if TYPE_CHECKING:
     from mcp import ClientSession

@@ -2,7 +2,7 @@
 
 Stdio servers run a program on the orchestrator's host, so only executables the
 operator listed (``CHATMESH_ORCHESTRATOR_MCP_STDIO_COMMANDS``), with arguments it allows
-and no environment that steers loaders (orchestrator.tools.stdio_policy), may be configured. Fields
+and no environment that steers loaders (orchestrator.domain.stdio_policy), may be configured. Fields
 of the other transport are cleared, and ``env`` / ``headers`` never leave the service.
 """
 
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from chatmesh.orchestrator.v1 import tools_pb2
 
 from mesh.errors import FieldViolation, InvalidArgument
-from orchestrator.tools.stdio_policy import StdioPolicy
+from orchestrator.domain.stdio_policy import StdioPolicy
 
 __all__ = [
     "DEFAULT_TIMEOUT_MS",

@@ -15,7 +15,7 @@ from mesh.config import Settings
 from mesh.errors import parse_rpc_error
 from mesh.redis_client import connect_redis
 from orchestrator.config import OrchestratorSettings
-from orchestrator.generation.turn_limits import TurnLimits
+from orchestrator.domain.turn_limits import TurnLimits
 from orchestrator.store.turn_leases import TurnLeases
 from tests.fakes.llm_upstream import FakeReply
 from tests.integration.orchestrator.generation.orch_gen_harness import (

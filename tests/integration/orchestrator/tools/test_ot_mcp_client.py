@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+from orchestrator.domain.stdio_policy import StdioPolicy
 from orchestrator.tools.errors import ToolError
 from orchestrator.tools.mcp_client import McpServerConfig, call_tool, list_tools
-from orchestrator.tools.stdio_policy import StdioPolicy
 from tests.fakes.mcp_server import STDIO_SCRIPT, serve_http
 
 ALLOWED = StdioPolicy.of([sys.executable, "/nonexistent/mcp"], {sys.executable: [re.escape(STDIO_SCRIPT)]})

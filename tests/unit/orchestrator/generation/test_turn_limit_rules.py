@@ -10,8 +10,8 @@ from google.rpc import error_details_pb2
 
 from mesh.errors import ResourceExhausted, to_rpc_status
 from orchestrator.config import OrchestratorSettings
+from orchestrator.domain.turn_limits import TenantTurnLimits, TurnLimits, over_limit, turn_limits
 from orchestrator.generation.limiter import InstanceLimiter
-from orchestrator.generation.turn_limits import TenantTurnLimits, TurnLimits, over_limit, turn_limits
 from orchestrator.store.turn_leases import TurnLeases
 
 

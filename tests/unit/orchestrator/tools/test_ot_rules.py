@@ -8,9 +8,9 @@ from chatmesh.orchestrator.v1 import agents_pb2, generation_pb2, tools_pb2
 from mesh.errors import InvalidArgument
 from mesh.safe_fetch import host_matches
 from orchestrator.agents.messages import apply_update, draft_from_message, update_paths
+from orchestrator.domain.stdio_policy import StdioPolicy
 from orchestrator.tools.mcp_servers import draft_from_message as server_draft
 from orchestrator.tools.mcp_servers import validate_server
-from orchestrator.tools.stdio_policy import StdioPolicy
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Fairness is a quota of tenants and users, not of one instance: a user may run
 ``user`` turns at once and a tenant ``tenant`` turns at once, counted across every
-orchestrator instance (see leases.py). Zero means unlimited. The defaults come from the
+orchestrator instance (see store/turn_leases.py). Zero means unlimited. The defaults come from the
 settings (a small per-user figure, no tenant figure: every self-registered user shares the
 ``default`` tenant, so a tenant limit there would throttle strangers against each other);
 an operator may set both per tenant. Background turns (titles, summaries) are the
