@@ -22,10 +22,10 @@ from mesh.secrets import secret_box
 from mesh.server import ServiceParts
 from mesh.wiring import Assembled, Resources, build_service
 from orchestrator import api
+from orchestrator.agents.lookup import AgentStore
 from orchestrator.config import OrchestratorSettings, stdio_policy
 from orchestrator.deps import OrchestratorDeps
 from orchestrator.generation.runtime import GenerationRuntime
-from orchestrator.store.agents import AgentStore
 from orchestrator.tools.builtins import builtin_tools
 from orchestrator.tools.mcp_catalog import McpCatalog
 from orchestrator.tools.registry import ToolRegistry

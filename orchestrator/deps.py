@@ -31,5 +31,5 @@ class OrchestratorDeps:
     clients: ServiceClients | None
     config: OrchestratorSettings = field(default_factory=OrchestratorSettings)
     tools: ToolRegistryLike | None = None  # orchestrator.tools.registry.ToolRegistry
-    agents: AgentLookup | None = None  # orchestrator.store.agents.AgentStore
+    agents: AgentLookup | None = None  # orchestrator.agents.lookup.AgentStore
     runtime: GenerationRuntime | None = None  # queue, running turns, cross-instance cancel

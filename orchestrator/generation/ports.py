@@ -1,6 +1,6 @@
 """The interfaces the turn runner drives, so it does not depend on how they are built.
 
-``orchestrator.tools.registry.ToolRegistry`` and ``orchestrator.store.agents.AgentStore``
+``orchestrator.tools.registry.ToolRegistry`` and ``orchestrator.agents.lookup.AgentStore``
 satisfy these structurally; tests pass small fakes.
 """
 

@@ -1,7 +1,6 @@
-"""Agent queries (table in tables.py) and :class:`AgentStore`, which the turn runner reads agents from.
+"""Agent queries (table in tables.py), every one scoped by tenant.
 
-Nothing is cached: a turn reads the agent when it starts, so an update applies from
-the next turn on every instance. ``version`` counts updates and backs the etag.
+``version`` counts updates and backs the etag.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from chatmesh.orchestrator.v1 import agents_pb2
 from sqlalchemy import (
     delete,
     func,
@@ -19,15 +17,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mesh.errors import NotFound
-from orchestrator.agents.messages import agent_message
 from orchestrator.store.tables import agents
 
 __all__ = [
     "AgentFilter",
-    "AgentStore",
     "agents",
     "delete_agent",
     "get_agent",
@@ -110,21 +106,3 @@ async def patch_agent(
 
 async def delete_agent(conn: AsyncConnection, tenant_id: str, agent_id: uuid.UUID) -> None:
     await conn.execute(delete(agents).where(agents.c.tenant_id == tenant_id, agents.c.id == agent_id))
-
-
-class AgentStore:
-    """Reads agents for turns (orchestrator.generation.ports.AgentLookup)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def get(self, tenant_id: str, agent_id: str) -> agents_pb2.Agent:
-        """The agent of this tenant; NotFound for another tenant's or a malformed id."""
-        parsed = parse_agent_id(agent_id)
-        if parsed is None:
-            raise not_found(agent_id)
-        async with self._engine.connect() as conn:
-            row = await get_agent(conn, tenant_id, parsed)
-        if row is None:
-            raise not_found(agent_id)
-        return agent_message(row)

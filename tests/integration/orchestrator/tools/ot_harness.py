@@ -34,11 +34,12 @@ from mesh.infra import Infra
 from mesh.migrate import migrate
 from mesh.server import RunningServer, start_server
 from orchestrator import api
+from orchestrator.agents.lookup import AgentStore
 from orchestrator.assembly import build_tool_registry
 from orchestrator.config import OrchestratorSettings
 from orchestrator.deps import OrchestratorDeps
-from orchestrator.store.agents import AgentStore, agents
 from orchestrator.store.mcp_servers import mcp_servers
+from orchestrator.store.tables import agents
 from orchestrator.tools.registry import ToolRegistry
 from tests.fakes.mcp_server import STDIO_SCRIPT
 
