@@ -116,12 +116,22 @@ def _next(start: datetime, unit: str, tz: tzinfo) -> datetime:
     return local.replace(tzinfo=tz).astimezone(UTC)
 
 
-def bucket_starts(start: datetime, end: datetime, granularity: Granularity, tz: ZoneInfo) -> list[datetime]:
-    """Starts of every bucket overlapping [start, end), in order (empty buckets included)."""
+def bucket_starts(
+    start: datetime, end: datetime, granularity: Granularity, tz: ZoneInfo, limit: int | None = None
+) -> list[datetime]:
+    """Starts of every bucket overlapping [start, end), in order (empty buckets included).
+
+    With ``limit``, stops after ``limit + 1`` starts: enough for the caller to tell the range
+    is too long. Without it a valid-looking request (minute or day buckets from year 1 to
+    9999) would loop millions of times on the event loop and stall every RPC of the process.
+    """
     unit = granularity.value
     current = truncate(start, unit, tz)
     starts: list[datetime] = []
-    while current < end:
+    while current < end and (limit is None or len(starts) <= limit):
         starts.append(current)
-        current = _next(current, unit, tz)
+        try:
+            current = _next(current, unit, tz)
+        except (OverflowError, ValueError):  # past datetime.max: no further bucket exists
+            break
     return starts

@@ -60,15 +60,23 @@ def resolve_range(
     start = start or end - default_span
     if start >= end:
         raise InvalidArgument("bad time range", [FieldViolation("start_time", "must be before end_time")])
-    tier = choose_tier(granularity, start, end, tz, retained_since(settings, now))
-    buckets = bucket_starts(start, end, granularity, tz)
+    try:
+        tier = choose_tier(granularity, start, end, tz, retained_since(settings, now))
+        # Counted with a cap: generating every bucket of a fuzzed multi-millennium range first
+        # would block the event loop (and so every RPC) for minutes.
+        buckets = bucket_starts(start, end, granularity, tz, limit=settings.max_points)
+    except OverflowError:  # a bucket edge in the zone falls before year 1 or after 9999
+        raise InvalidArgument(
+            "bad time range", [FieldViolation("start_time", "the range's buckets leave the calendar")]
+        ) from None
     if len(buckets) > settings.max_points:
         raise InvalidArgument(
             "too many buckets",
             [
                 FieldViolation(
                     "granularity",
-                    f"{len(buckets)} {granularity.value} buckets in the range; at most {settings.max_points}",
+                    f"more than {settings.max_points} {granularity.value} buckets in the range; "
+                    f"at most {settings.max_points}",
                 )
             ],
         )
