@@ -27,10 +27,6 @@ __all__ = ["close_deps", "open_deps"]
 
 
 def _originals(config: KnowledgeSettings, data_dir: Path) -> OriginalStore:
-    if config.storage_backend == "s3":
-        raise NotImplementedError(
-            "CHATMESH_KNOWLEDGE_STORAGE_BACKEND=s3 is not built yet; the filesystem store is the one backend"
-        )
     return FilesystemStore(config.originals_path(data_dir))
 
 

@@ -34,14 +34,11 @@ class KnowledgeSettings(BaseSettings):
     # HNSW search breadth (pgvector hnsw.ef_search); see knowledge/store/vectors.py.
     hnsw_ef_search: int = Field(default=100, ge=10, le=1000)
 
-    # Where originals are kept: a directory (default: <data_dir>/knowledge/originals) or S3.
-    storage_backend: Literal["filesystem", "s3"] = "filesystem"
+    # Where originals are kept: a directory (default: <data_dir>/knowledge/originals). The store is
+    # one interface (knowledge.originals.OriginalStore); an S3-compatible backend is not built yet,
+    # so the only accepted value is "filesystem" and any other stops the start naming this setting.
+    storage_backend: Literal["filesystem"] = "filesystem"
     storage_path: Path | None = None
-    s3_endpoint_url: str | None = None
-    s3_bucket: str = "chatmesh-knowledge"
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
-    s3_region: str = "us-east-1"
 
     # Upload limits and the per-tenant storage quota (bytes of originals).
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
